@@ -1,1 +1,41 @@
-var app = WebApplication.CreateBuilder(args).Build(); app.Run();
+using MetadataProxy.Hosting;
+using MetadataProxy.Metadata;
+using MetadataProxy.Operations;
+using MetadataProxy.Standalone;
+using Microsoft.Extensions.Options;
+
+try
+{
+    await Program.Build(args).RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is ConfigurationProblemsException or OptionsValidationException)
+{
+    var problems = e is OptionsValidationException options ? options.Failures : ((ConfigurationProblemsException)e).Problems;
+    foreach (var problem in problems)
+        Console.Error.WriteLine($"configuration: {problem}");
+    return 2;
+}
+
+internal partial class Program
+{
+    /// <summary>The server, request stage by request stage. Tests build the same app with their own configuration.</summary>
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder.Configuration);
+        var mode = ModeSelection.Read(builder.Configuration);
+
+        builder.AddOperations();
+        builder.AddMetadataHosting(mode);
+        builder.AddMetadata();
+        if (mode == ProxyMode.Kubernetes)
+            throw new ConfigurationProblemsException(["Mode 'Kubernetes' is not available in this build yet; use Standalone."]);
+        builder.AddStandalone();
+
+        var app = builder.Build();
+        app.MapOperations();
+        app.MapMetadata();
+        return app;
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Options;
+
+namespace MetadataProxy.Hosting;
+
+internal sealed class ListenerOptionsValidator : IValidateOptions<ListenerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ListenerOptions options)
+    {
+        var problems = new List<string>();
+        if (!ListenAddress.TryParse(options.Metadata, out _, out var metadataError))
+            problems.Add($"Listen:Metadata: {metadataError}.");
+        if (!ListenAddress.TryParse(options.Admin, out _, out var adminError))
+            problems.Add($"Listen:Admin: {adminError}.");
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

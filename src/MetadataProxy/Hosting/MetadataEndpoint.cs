@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Net;
+using MetadataProxy.Metadata;
+using MetadataProxy.Operations;
+using Microsoft.Extensions.Options;
+
+namespace MetadataProxy.Hosting;
+
+/// <summary>The metadata listener's whole pipeline: stamp headers, guard, route, answer.</summary>
+internal sealed partial class MetadataEndpoint(
+    MetadataService metadata,
+    IOptionsMonitor<MetadataOptions> options,
+    ProxyMetrics metrics,
+    ILogger<MetadataEndpoint> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        StampHeaders(context.Response.Headers);
+        MetadataResult result;
+        try
+        {
+            result = RequestGuard.Check(context.Request, out var path) ?? await RouteAsync(context, path);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            metrics.RequestAborted();
+            return; // The client went away (a long wait_for_change, usually); nobody is left to answer.
+        }
+
+        metrics.RequestCompleted(result, Stopwatch.GetElapsedTime(started));
+        if (result is MetadataResult.Failure failure && failure.Reason is not (FailureReason.NotFound or FailureReason.BadRequest))
+            Log.Refused(logger, failure.Reason, context.Connection.RemoteIpAddress, failure.Message);
+        await MetadataResponseWriter.WriteAsync(context, result);
+    }
+
+    private async Task<MetadataResult> RouteAsync(HttpContext context, MetadataPath path)
+    {
+        var segments = path.Segments;
+        switch (segments)
+        {
+            case []:
+                return MetadataRenderer.Listing("computeMetadata/"); // G-6, G-7
+            case ["computeMetadata"]:
+                return path.TrailingSlash
+                    ? MetadataRenderer.Listing("v1/") // D-1
+                    : new MetadataResult.Redirect("/computeMetadata/" + context.Request.QueryString);
+            case ["computeMetadata", "v1", ..]:
+                var remote = context.Connection.RemoteIpAddress ?? IPAddress.None;
+                if (remote.IsIPv4MappedToIPv6)
+                    remote = remote.MapToIPv4();
+                var request = new MetadataRequest(segments.Skip(2).ToArray(), path.TrailingSlash, remote, context.Request.Query, context.Request.QueryString.Value ?? "");
+                return await metadata.GetAsync(request, context.RequestAborted);
+            default:
+                return new MetadataResult.Failure(FailureReason.NotFound, $"The requested URL {context.Request.Path} was not found on this server.");
+        }
+    }
+
+    private void StampHeaders(IHeaderDictionary headers)
+    {
+        // G-8: exactly one Metadata-Flavor; G-9: errors carry it too; G-10: the rest of GCE's header set.
+        headers[MetadataHeaders.Flavor] = MetadataHeaders.FlavorValue;
+        headers.Server = options.CurrentValue.ServerHeader;
+        headers.XXSSProtection = "0";
+        headers.XFrameOptions = "SAMEORIGIN";
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Refused {Reason} for {RemoteAddress}: {Detail}")]
+        public static partial void Refused(ILogger logger, FailureReason reason, IPAddress? remoteAddress, string detail);
+    }
+}

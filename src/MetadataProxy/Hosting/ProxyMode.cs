@@ -1,0 +1,10 @@
+namespace MetadataProxy.Hosting;
+
+internal enum ProxyMode
+{
+    /// <summary>One machine; identities and credentials from configuration.</summary>
+    Standalone,
+
+    /// <summary>A DaemonSet; identities from the calling pod's ServiceAccount.</summary>
+    Kubernetes,
+}

@@ -1,0 +1,27 @@
+namespace MetadataProxy.Identity;
+
+/// <summary>
+/// Who is calling: the Kubernetes service account a request runs as and the Google identity it maps to.
+/// <see cref="PodUid"/> binds the answer to one pod (null in standalone mode, where there is no pod).
+/// </summary>
+internal sealed record CallerIdentity(
+    string Namespace,
+    string KubernetesServiceAccount,
+    string? GoogleServiceAccount,
+    IReadOnlyList<string> Scopes)
+{
+    public static readonly IReadOnlyList<string> DefaultScopes =
+    [
+        "https://www.googleapis.com/auth/cloud-platform",
+        "https://www.googleapis.com/auth/userinfo.email",
+    ];
+
+    public string? PodName { get; init; }
+
+    public string? PodUid { get; init; }
+
+    /// <summary>Sent as the quota project on Google calls (<c>iam.gke.io/credential-quota-project</c>).</summary>
+    public string? QuotaProject { get; init; }
+
+    public override string ToString() => $"{Namespace}/{KubernetesServiceAccount}";
+}

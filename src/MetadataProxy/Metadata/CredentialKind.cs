@@ -1,0 +1,7 @@
+namespace MetadataProxy.Metadata;
+
+internal enum CredentialKind
+{
+    AccessToken,
+    IdToken,
+}

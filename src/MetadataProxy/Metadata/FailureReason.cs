@@ -1,0 +1,21 @@
+namespace MetadataProxy.Metadata;
+
+/// <summary>Every expected way a request fails; the status code and the metric label follow from it.</summary>
+internal enum FailureReason
+{
+    BadRequest,
+    NotFound,
+    MethodNotAllowed,
+    MissingMetadataFlavor,
+    Forwarded,
+    LegacyEndpoint,
+    Concealed,
+    CallerUnknown,
+    CallerAmbiguous,
+    HostNetworkDenied,
+    InvalidAnnotation,
+    NoGoogleServiceAccount,
+    UpstreamRejected,
+    UpstreamUnavailable,
+    CredentialsNotConfigured,
+}

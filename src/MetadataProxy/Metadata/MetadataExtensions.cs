@@ -1,0 +1,32 @@
+using MetadataProxy.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace MetadataProxy.Metadata;
+
+internal static class MetadataExtensions
+{
+    public static WebApplicationBuilder AddMetadata(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<MetadataOptions>()
+            .Bind(builder.Configuration.GetSection(MetadataOptions.Section))
+            .PostConfigure<IOptions<WorkloadIdentityOptions>>((metadata, workloadIdentity) =>
+            {
+                // The pool's project is the project pods see, unless configured apart.
+                metadata.ProjectId ??= workloadIdentity.Value.ProjectId;
+                metadata.NumericProjectId ??= workloadIdentity.Value.ProjectNumber;
+            })
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<MetadataOptions>, MetadataOptionsValidator>();
+        builder.Services.AddOptions<WorkloadIdentityOptions>().Bind(builder.Configuration.GetSection(WorkloadIdentityOptions.Section));
+        builder.Services.AddOptions<TokenOptions>().Bind(builder.Configuration.GetSection(TokenOptions.Section))
+            .Validate(o => o.UpstreamDeadline > TimeSpan.Zero && o.UpstreamDeadline <= TimeSpan.FromSeconds(30),
+                "Tokens:UpstreamDeadline must be between 0 and 30 seconds (default 00:00:02.5).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<MetadataChangeNotifier>();
+        builder.Services.AddSingleton<MetadataTreeSource>();
+        builder.Services.AddSingleton<CredentialService>();
+        builder.Services.AddSingleton<MetadataService>();
+        return builder;
+    }
+}

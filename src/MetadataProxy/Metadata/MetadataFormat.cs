@@ -1,0 +1,7 @@
+namespace MetadataProxy.Metadata;
+
+internal enum MetadataFormat
+{
+    Text,
+    Json,
+}

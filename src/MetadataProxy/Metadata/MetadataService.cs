@@ -1,0 +1,114 @@
+using MetadataProxy.Identity;
+
+namespace MetadataProxy.Metadata;
+
+/// <summary>
+/// Answers one request under <c>/computeMetadata/v1/</c> from the tree: navigation, the 301/400/403/404 rules,
+/// per-caller service accounts, renderings and <c>wait_for_change</c>.
+/// </summary>
+internal sealed class MetadataService(
+    MetadataTreeSource trees,
+    ICallerResolver callers,
+    CredentialService credentials,
+    MetadataChangeNotifier changes,
+    TimeProvider time)
+{
+    /// <summary>W-10: a wait without <c>timeout_sec</c> ends after an hour with the unchanged value.</summary>
+    private static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
+
+    public async Task<MetadataResult> GetAsync(MetadataRequest request, CancellationToken cancellationToken)
+    {
+        if (MetadataQuery.TryParse(request.Query, out var query) is { } invalid)
+            return invalid;
+
+        var first = await RenderAsync(request, query, cancellationToken);
+        if (!query.WaitForChange || first is not MetadataResult.Content content)
+            return first;
+
+        // W-4: a stale or "0" last_etag answers at once; W-3: the current one waits, as does none at all (W-2).
+        var baseline = query.LastETag ?? content.ETag;
+        if (content.ETag != baseline)
+            return first;
+
+        var deadline = time.GetUtcNow() + (query.Timeout is { } t && t < MaxWait ? t : MaxWait);
+        while (true)
+        {
+            var changed = changes.NextChange;
+            var current = await RenderAsync(request, query, cancellationToken);
+            if (current is not MetadataResult.Content now || now.ETag != baseline)
+                return current; // W-9: a deleted value answers 404 to its waiter.
+
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+                return current; // W-5: a timeout is not an error.
+            await Task.WhenAny(changed, Task.Delay(remaining, time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private async Task<MetadataResult> RenderAsync(MetadataRequest request, MetadataQuery query, CancellationToken cancellationToken)
+    {
+        var root = trees.Tree;
+        if (NeedsCaller(request.Segments, query.Recursive))
+        {
+            var caller = await callers.ResolveAsync(request.RemoteAddress, cancellationToken);
+            if (caller is CallerOutcome.Refused refused)
+                return OutcomeMapping.ToFailure(refused);
+            var accounts = MetadataTreeBuilder.ServiceAccounts(caller, trees.Options.ProjectId);
+            root = root.With("instance", ((DirectoryNode)root.Children["instance"]).With("service-accounts", accounts));
+        }
+
+        MetadataNode node = root;
+        foreach (var segment in request.Segments)
+        {
+            switch (node)
+            {
+                case DirectoryNode directory when directory.ConcealedKeys.Contains(segment):
+                    return new MetadataResult.Failure(FailureReason.Concealed, "This metadata endpoint is concealed.");
+                case DirectoryNode directory when directory.Children.TryGetValue(segment, out var child):
+                    node = child;
+                    break;
+                case DirectoryNode directory:
+                    return NotFound(request, directory.MissingChildMessage);
+                default:
+                    return NotFound(request, null); // D-9: no indexing into values.
+            }
+        }
+
+        return node switch
+        {
+            DirectoryNode directory when !request.TrailingSlash =>
+                new MetadataResult.Redirect(request.PathWithSlash + request.QueryString), // D-3
+            DirectoryNode directory => RenderDirectory(directory, query),
+            _ when request.TrailingSlash => NotFound(request, null), // D-8, TK-7
+            ValueNode value => MetadataRenderer.Value(value.Value, query.Alt),
+            CredentialLeaf when query.WaitForChange =>
+                new MetadataResult.Failure(FailureReason.BadRequest, "wait_for_change is not supported for service account tokens or identities."), // TK-8
+            CredentialLeaf leaf => await credentials.GetAsync(leaf, query, cancellationToken),
+            _ => NotFound(request, null),
+        };
+    }
+
+    private static MetadataResult RenderDirectory(DirectoryNode directory, MetadataQuery query)
+    {
+        if (query.Recursive)
+            return query.Alt == MetadataFormat.Text ? MetadataRenderer.RecursiveText(directory) : MetadataRenderer.RecursiveJson(directory);
+        if (query.Alt is not null)
+            return new MetadataResult.Failure(FailureReason.BadRequest, "alt is not supported on a directory listing; add recursive=true.");
+        if (query.WaitForChange)
+            return new MetadataResult.Failure(FailureReason.BadRequest, "wait_for_change on a directory listing needs recursive=true."); // W-7
+        return MetadataRenderer.Listing(directory);
+    }
+
+    /// <summary>Only paths that show service accounts resolve the caller: listings and values elsewhere never wait.</summary>
+    private static bool NeedsCaller(IReadOnlyList<string> segments, bool recursive) => segments switch
+    {
+        [] => recursive,
+        ["instance"] => recursive,
+        ["instance", "service-accounts", ..] => true,
+        _ => false,
+    };
+
+    private static MetadataResult.Failure NotFound(MetadataRequest request, string? reason) =>
+        new(FailureReason.NotFound, reason ?? $"The requested URL {request.FullPath} was not found on this server.");
+}

@@ -1,0 +1,79 @@
+using MetadataProxy.Identity;
+
+namespace MetadataProxy.Metadata;
+
+/// <summary>Builds the GKE-profile tree under <c>/computeMetadata/v1/</c> from configuration (spec §4).</summary>
+internal static class MetadataTreeBuilder
+{
+    public static DirectoryNode Build(MetadataOptions options)
+    {
+        var instanceAttributes = new Dictionary<string, MetadataNode>(StringComparer.Ordinal);
+        AddText(instanceAttributes, "cluster-location", options.ClusterLocation);
+        AddText(instanceAttributes, "cluster-name", options.ClusterName);
+        AddText(instanceAttributes, "cluster-uid", options.ClusterUid);
+
+        var instance = new Dictionary<string, MetadataNode>(StringComparer.Ordinal)
+        {
+            ["attributes"] = new DirectoryNode(instanceAttributes, KeyStyle.Free, ConcealedAttributes.Keys),
+            ["service-accounts"] = CallerDirectoryNode.Instance,
+        };
+        AddText(instance, "hostname", options.Hostname);
+        AddNumber(instance, "id", options.InstanceId);
+        AddText(instance, "name", options.InstanceName);
+        AddText(instance, "zone", options.FullZone());
+
+        var projectAttributes = options.ProjectAttributes.ToDictionary(a => a.Key, a => (MetadataNode)ValueNode.Text(a.Value), StringComparer.Ordinal);
+        var project = new Dictionary<string, MetadataNode>(StringComparer.Ordinal)
+        {
+            ["attributes"] = new DirectoryNode(projectAttributes, KeyStyle.Free, ConcealedAttributes.Keys),
+        };
+        AddNumber(project, "numeric-project-id", options.NumericProjectId);
+        AddText(project, "project-id", options.ProjectId);
+
+        var universe = new Dictionary<string, MetadataNode>(StringComparer.Ordinal);
+        AddText(universe, "universe-domain", options.UniverseDomain);
+
+        return new DirectoryNode(new Dictionary<string, MetadataNode>(StringComparer.Ordinal)
+        {
+            ["instance"] = new DirectoryNode(instance),
+            ["project"] = new DirectoryNode(project),
+            ["universe"] = new DirectoryNode(universe),
+        });
+    }
+
+    /// <summary>
+    /// SA-1..SA-5: the caller's service accounts, listed as <c>default/</c> and by e-mail. Without a Google
+    /// service account the e-mail is the pool's <c>PROJECT.svc.id.goog</c> (direct resource access).
+    /// </summary>
+    public static DirectoryNode ServiceAccounts(CallerOutcome outcome, string? projectId)
+    {
+        if (outcome is CallerOutcome.NoIdentity none)
+            return new DirectoryNode(new Dictionary<string, MetadataNode>(), KeyStyle.Free, missingChildMessage: none.Reason);
+
+        var identity = ((CallerOutcome.Resolved)outcome).Identity;
+        var email = identity.GoogleServiceAccount ?? $"{projectId}.svc.id.goog";
+        var account = new DirectoryNode(new Dictionary<string, MetadataNode>(StringComparer.Ordinal)
+        {
+            ["aliases"] = ValueNode.List(["default"]),
+            ["email"] = ValueNode.Text(email),
+            ["identity"] = new CredentialLeaf(CredentialKind.IdToken, identity),
+            ["scopes"] = ValueNode.List(identity.Scopes),
+            ["token"] = new CredentialLeaf(CredentialKind.AccessToken, identity),
+        });
+        return new DirectoryNode(
+            new Dictionary<string, MetadataNode>(StringComparer.Ordinal) { ["default"] = account, [email] = account },
+            KeyStyle.Free);
+    }
+
+    private static void AddText(Dictionary<string, MetadataNode> directory, string key, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+            directory[key] = ValueNode.Text(value);
+    }
+
+    private static void AddNumber(Dictionary<string, MetadataNode> directory, string key, string? digits)
+    {
+        if (!string.IsNullOrEmpty(digits))
+            directory[key] = ValueNode.Number(digits);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text;
+using MetadataProxy.Hosting;
+using Prometheus;
+
+namespace MetadataProxy.Operations;
+
+internal static class OperationsExtensions
+{
+    public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(_ => Metrics.NewCustomRegistry());
+        builder.Services.AddSingleton<ProxyMetrics>();
+        return builder;
+    }
+
+    /// <summary>The admin port: <c>/healthz</c> (liveness), <c>/readyz</c> (every readiness check), <c>/metrics</c>.</summary>
+    public static WebApplication MapOperations(this WebApplication app)
+    {
+        app.MapWhen(context => context.IsAdminConnection(), admin => admin.Run(async context =>
+        {
+            switch (context.Request.Path.Value)
+            {
+                case "/healthz":
+                    await WriteTextAsync(context, StatusCodes.Status200OK, "ok\n");
+                    break;
+                case "/readyz":
+                    var reasons = context.RequestServices.GetServices<IReadinessCheck>().Select(c => c.NotReadyReason()).OfType<string>().ToList();
+                    await WriteTextAsync(context, reasons.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
+                        reasons.Count == 0 ? "ready\n" : string.Concat(reasons.Select(r => r + "\n")));
+                    break;
+                case "/metrics":
+                    context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                    await context.RequestServices.GetRequiredService<CollectorRegistry>().CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+                    break;
+                default:
+                    await WriteTextAsync(context, StatusCodes.Status404NotFound, "not found: the admin port serves /healthz, /readyz and /metrics\n");
+                    break;
+            }
+        }));
+        return app;
+    }
+
+    private static Task WriteTextAsync(HttpContext context, int status, string text)
+    {
+        var body = Encoding.UTF8.GetBytes(text);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+}

@@ -1,0 +1,27 @@
+using System.Net;
+using MetadataProxy.Identity;
+using Microsoft.Extensions.Options;
+
+namespace MetadataProxy.Standalone;
+
+/// <summary>Standalone mode's "who is calling": the first configured range that holds the caller's address.</summary>
+internal sealed class StandaloneCallerResolver(IOptionsMonitor<StandaloneOptions> options) : ICallerResolver
+{
+    public ValueTask<CallerOutcome> ResolveAsync(IPAddress remoteAddress, CancellationToken cancellationToken)
+    {
+        foreach (var identity in options.CurrentValue.Identities)
+        {
+            var ranges = (identity.Cidr ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (ranges.Any(r => IPNetwork.TryParse(r, out var network) && network.Contains(remoteAddress)))
+            {
+                var gsa = string.IsNullOrEmpty(identity.GoogleServiceAccount) ? null : identity.GoogleServiceAccount;
+                var scopes = identity.Scopes is { Count: > 0 } s ? s : CallerIdentity.DefaultScopes;
+                return ValueTask.FromResult<CallerOutcome>(new CallerOutcome.Resolved(
+                    new CallerIdentity(identity.Namespace, identity.ServiceAccount, gsa, scopes)));
+            }
+        }
+
+        return ValueTask.FromResult<CallerOutcome>(new CallerOutcome.NoIdentity(
+            $"No identity is configured for {remoteAddress}: add a range that holds it to Standalone:Identities (for example Standalone:Identities:0:Cidr=127.0.0.0/8)."));
+    }
+}

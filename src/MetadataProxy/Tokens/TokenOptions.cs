@@ -1,0 +1,9 @@
+namespace MetadataProxy.Tokens;
+
+internal sealed class TokenOptions
+{
+    public const string Section = "Tokens";
+
+    /// <summary>TK-10, G-21: an upstream call that takes longer answers 503, inside Python's 3 s budget.</summary>
+    public TimeSpan UpstreamDeadline { get; set; } = TimeSpan.FromSeconds(2.5);
+}

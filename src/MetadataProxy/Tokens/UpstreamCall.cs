@@ -1,0 +1,44 @@
+using System.Net;
+using Google.Apis.Auth.OAuth2.Responses;
+
+namespace MetadataProxy.Tokens;
+
+/// <summary>
+/// Runs one call to Google under the upstream deadline and turns its failures into refusals: Google's
+/// 4xx answers are rejections (403, not retried), everything else is unavailability (503, retried).
+/// </summary>
+internal static class UpstreamCall
+{
+    public static async Task<TokenOutcome> RunAsync(TimeSpan deadline, TimeProvider time, Func<CancellationToken, Task<TokenOutcome>> call, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(deadline, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await call(linked.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google did not answer within {deadline.TotalSeconds:0.#} s; retry shortly.");
+        }
+        catch (TokenResponseException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500 && status != HttpStatusCode.TooManyRequests && status != HttpStatusCode.RequestTimeout)
+        {
+            return new TokenOutcome.Refused(TokenRefusal.UpstreamRejected, $"Google refused the token request: {Describe(e)}");
+        }
+        catch (TokenResponseException e)
+        {
+            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google failed the token request: {Describe(e)}");
+        }
+        catch (HttpRequestException e)
+        {
+            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google could not be reached: {e.Message}");
+        }
+    }
+
+    private static string Describe(TokenResponseException e)
+    {
+        var error = e.Error;
+        var text = string.Join(": ", new[] { error?.Error, error?.ErrorDescription }.Where(s => !string.IsNullOrEmpty(s)));
+        return text.Length > 0 ? text : e.Message;
+    }
+}
