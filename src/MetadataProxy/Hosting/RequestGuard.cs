@@ -14,7 +14,8 @@ internal static class RequestGuard
         if (request.Headers.ContainsKey(MetadataHeaders.ForwardedFor))
             return new(FailureReason.Forwarded, "Forbidden: requests with an X-Forwarded-For header are rejected.");
 
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        // Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
+        if (request.Method is not ("GET" or "HEAD"))
             return new(FailureReason.MethodNotAllowed, $"Method {request.Method} is not allowed: the metadata server answers GET and HEAD.");
 
         if (!MetadataPath.TryParse(request.Path.Value, out path, out var error))

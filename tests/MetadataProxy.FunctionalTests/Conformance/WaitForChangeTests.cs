@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using MetadataProxy.FunctionalTests.Infrastructure;
+
+namespace MetadataProxy.FunctionalTests.Conformance;
+
+/// <summary>Spec §5: <c>wait_for_change</c>, driven by real configuration reloads on a server of its own.</summary>
+public sealed class WaitForChangeTests : IAsyncLifetime
+{
+    private const string ClusterNamePath = "/computeMetadata/v1/instance/attributes/cluster-name";
+    private ProxyServer _server = null!;
+
+    public async ValueTask InitializeAsync() => _server = await ProxyServer.StartAsync(Fixture.MetadataSettings());
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task W_2_WaitForChange_ReturnsTheNewValueWithANewETag()
+    {
+        using var client = _server.CreateClient();
+        using var before = await client.GetAsync(ClusterNamePath, flavor: true);
+        var waiting = client.GetWithBodyAsync(ClusterNamePath + "?wait_for_change=true");
+        await AssertStillWaitingAsync(waiting);
+
+        _server.Reconfigure("Metadata:ClusterName", "renamed-cluster");
+        var (response, body) = await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("renamed-cluster", body);
+        Assert.NotEqual(before.Single("ETag"), response.Single("ETag"));
+    }
+
+    [Fact]
+    public async Task W_3_CurrentLastETag_Waits()
+    {
+        using var client = _server.CreateClient();
+        using var before = await client.GetAsync(ClusterNamePath, flavor: true);
+        var waiting = client.GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true&last_etag={before.Single("ETag")}");
+        await AssertStillWaitingAsync(waiting);
+
+        _server.Reconfigure("Metadata:ClusterName", "second-name");
+        var (_, body) = await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal("second-name", body);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0123456789abcdef")]
+    public async Task W_4_StaleLastETag_AnswersAtOnce(string lastETag)
+    {
+        using var client = _server.CreateClient();
+        var (response, body) = await client.GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true&last_etag={lastETag}&timeout_sec=30")
+            .WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Fixture.ClusterName, body);
+    }
+
+    [Fact]
+    public async Task W_5_TimeoutWithoutChange_ReturnsTheUnchangedValue()
+    {
+        using var client = _server.CreateClient();
+        var clock = Stopwatch.StartNew();
+        var (response, body) = await client.GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true&timeout_sec=1");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Fixture.ClusterName, body);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"answered after {clock.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("-1")]
+    [InlineData("1.5")]
+    public async Task W_6_NonIntegerTimeout_Is400(string timeout)
+    {
+        using var client = _server.CreateClient();
+        var (response, body) = await client.GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true&timeout_sec={timeout}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("timeout_sec", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task W_7_WaitOnDirectoryListing_Is400()
+    {
+        using var client = _server.CreateClient();
+        using var response = await client.GetAsync("/computeMetadata/v1/project/?wait_for_change=true", flavor: true);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task W_8_RecursiveDirectoryWait_ReturnsTheWholeMapOnDeletion()
+    {
+        using var client = _server.CreateClient();
+        var waiting = client.GetWithBodyAsync("/computeMetadata/v1/instance/attributes/?recursive=true&wait_for_change=true");
+        await AssertStillWaitingAsync(waiting);
+
+        _server.Reconfigure("Metadata:ClusterUid", null);
+        var (response, body) = await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal($"{{\"cluster-location\":\"{Fixture.ClusterLocation}\",\"cluster-name\":\"{Fixture.ClusterName}\"}}", body);
+    }
+
+    [Fact]
+    public async Task W_9_ValueDeletedWhileWaiting_Is404()
+    {
+        using var client = _server.CreateClient();
+        var waiting = client.GetWithBodyAsync("/computeMetadata/v1/instance/attributes/cluster-location?wait_for_change=true");
+        await AssertStillWaitingAsync(waiting);
+
+        _server.Reconfigure("Metadata:ClusterLocation", null);
+        var (response, _) = await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task W_10_HangingWaits_DoNotBlockOtherRequests()
+    {
+        var waits = Enumerable.Range(0, 50).Select(_ =>
+        {
+            var client = _server.CreateClient();
+            return client.GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true");
+        }).ToList();
+        await AssertStillWaitingAsync(Task.WhenAny(waits));
+
+        using var other = _server.CreateClient();
+        var (response, body) = await other.GetWithBodyAsync("/computeMetadata/v1/project/project-id")
+            .WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        Assert.Equal(Fixture.ProjectId, body);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        _server.Reconfigure("Metadata:ClusterName", "released");
+        var answers = await Task.WhenAll(waits).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.All(answers, a => Assert.Equal("released", a.Body));
+    }
+
+    [Fact]
+    public async Task TK_8_WaitForChangeOnToken_Is400()
+    {
+        using var client = _server.CreateClient();
+        using var response = await client.GetAsync("/computeMetadata/v1/instance/service-accounts/default/token?wait_for_change=true", flavor: true);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    /// <summary>A wait must still be pending after the server had ample time to answer a plain request.</summary>
+    private async Task AssertStillWaitingAsync(Task waiting)
+    {
+        using var probe = _server.CreateClient();
+        for (var i = 0; i < 3; i++)
+            using (await probe.GetAsync("/computeMetadata/v1/project/project-id", flavor: true)) { }
+        await Task.Delay(TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
+        Assert.False(waiting.IsCompleted, "the wait_for_change request answered before any change");
+    }
+}
