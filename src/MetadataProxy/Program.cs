@@ -9,9 +9,8 @@ try
     await Program.Build(args).RunAsync();
     return 0;
 }
-catch (Exception e) when (e is ConfigurationProblemsException or OptionsValidationException)
+catch (Exception e) when (ConfigurationProblems.From(e) is { Count: > 0 } problems)
 {
-    var problems = e is OptionsValidationException options ? options.Failures : ((ConfigurationProblemsException)e).Problems;
     foreach (var problem in problems)
         Console.Error.WriteLine($"configuration: {problem}");
     return 2;
@@ -34,6 +33,7 @@ internal partial class Program
         builder.AddStandalone();
 
         var app = builder.Build();
+        app.Services.GetRequiredService<IStartupValidator>().Validate(); // every problem at once, before anything runs
         app.MapOperations();
         app.MapMetadata();
         return app;

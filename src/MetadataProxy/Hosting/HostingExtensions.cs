@@ -11,33 +11,38 @@ internal static class HostingExtensions
     {
         builder.Services.AddOptions<ListenerOptions>()
             .Bind(builder.Configuration.GetSection(ListenerOptions.Section))
-            .PostConfigure(o =>
-            {
-                o.Metadata ??= mode == ProxyMode.Kubernetes ? "http://169.254.169.252:988" : "http://127.0.0.1:8080";
-                o.Admin ??= mode == ProxyMode.Kubernetes ? "http://0.0.0.0:9988" : "http://127.0.0.1:9988";
-            })
+            .PostConfigure(o => o.ApplyDefaults(mode))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ListenerOptions>, ListenerOptionsValidator>();
         builder.Services.AddSingleton<Listeners>();
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ListenerOptions>, Listeners>((kestrel, listen, listeners) =>
+
+        // Kestrel is built with the app, before start-up validation runs, so it reads the same keys unvalidated:
+        // an invalid URL binds nothing here and is reported, with every other problem, by ListenerOptionsValidator.
+        var listen = builder.Configuration.GetSection(ListenerOptions.Section).Get<ListenerOptions>() ?? new ListenerOptions();
+        listen.ApplyDefaults(mode);
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<Listeners>((kestrel, listeners) =>
         {
             kestrel.AddServerHeader = false; // G-10: the Server header is ours.
-            // Validated at start-up (ListenerOptionsValidator) before Kestrel reads these.
-            _ = ListenAddress.TryParse(listen.Value.Metadata, out var metadata, out _);
-            _ = ListenAddress.TryParse(listen.Value.Admin, out var admin, out _);
-            foreach (var endpoint in metadata)
-                kestrel.Listen(endpoint, l => listeners.Metadata.Add(l));
-            foreach (var endpoint in admin)
+            if (ListenAddress.TryParse(listen.Metadata, out var metadata, out _))
             {
-                kestrel.Listen(endpoint, l =>
+                foreach (var endpoint in metadata)
+                    kestrel.Listen(endpoint, l => listeners.Metadata.Add(l));
+            }
+
+            if (ListenAddress.TryParse(listen.Admin, out var admin, out _))
+            {
+                foreach (var endpoint in admin)
                 {
-                    listeners.Admin.Add(l);
-                    l.Use(next => connection =>
+                    kestrel.Listen(endpoint, l =>
                     {
-                        connection.Items[Listeners.ConnectionItemKey] = Listeners.AdminListener;
-                        return next(connection);
+                        listeners.Admin.Add(l);
+                        l.Use(next => connection =>
+                        {
+                            connection.Items[Listeners.ConnectionItemKey] = Listeners.AdminListener;
+                            return next(connection);
+                        });
                     });
-                });
+                }
             }
         });
         builder.Services.AddSingleton<MetadataEndpoint>();
@@ -51,8 +56,8 @@ internal static class HostingExtensions
     /// <summary>Everything that did not arrive on the admin port is a metadata request.</summary>
     public static WebApplication MapMetadata(this WebApplication app)
     {
-        var endpoint = app.Services.GetRequiredService<MetadataEndpoint>();
-        app.MapWhen(context => !context.IsAdminConnection(), metadata => metadata.Run(endpoint.InvokeAsync));
+        app.MapWhen(context => !context.IsAdminConnection(),
+            metadata => metadata.Run(context => context.RequestServices.GetRequiredService<MetadataEndpoint>().InvokeAsync(context)));
         return app;
     }
 }

@@ -8,4 +8,10 @@ internal sealed class ListenerOptions
     public string? Metadata { get; set; }
 
     public string? Admin { get; set; }
+
+    public void ApplyDefaults(ProxyMode mode)
+    {
+        Metadata ??= mode == ProxyMode.Kubernetes ? "http://169.254.169.252:988" : "http://127.0.0.1:8080";
+        Admin ??= mode == ProxyMode.Kubernetes ? "http://0.0.0.0:9988" : "http://127.0.0.1:9988";
+    }
 }

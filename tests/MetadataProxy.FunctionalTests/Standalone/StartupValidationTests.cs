@@ -1,0 +1,76 @@
+using System.Diagnostics;
+
+namespace MetadataProxy.FunctionalTests.Standalone;
+
+/// <summary>Bad configuration stops the real executable with one line per problem and exit code 2.</summary>
+public sealed class StartupValidationTests
+{
+    [Fact]
+    public async Task Start_WithSeveralBadKeys_PrintsOneLinePerProblemAndExits2()
+    {
+        var (exitCode, stderr) = await RunServerAsync(
+            "--Metadata:ProjectId=Bad_Project",
+            "--Metadata:InstanceId=-5",
+            "--Listen:Metadata=https://127.0.0.1:0",
+            "--Standalone:Identities:0:Cidr=not-a-cidr",
+            "--Standalone:Identities:0:GoogleServiceAccount=someone@example.com");
+
+        Assert.Equal(2, exitCode);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.Contains("Metadata:ProjectId 'Bad_Project'", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Metadata:InstanceId '-5'", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Listen:Metadata: 'https://127.0.0.1:0' is not an http:// URL", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Standalone:Identities:0:Cidr 'not-a-cidr'", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Standalone:Identities:0:GoogleServiceAccount 'someone@example.com'", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.StartsWith("configuration: ", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_WithUnknownMode_SaysWhichModesExist()
+    {
+        var (exitCode, stderr) = await RunServerAsync("--Mode=Cluster");
+        Assert.Equal(2, exitCode);
+        Assert.Equal("configuration: Mode 'Cluster' is not one of: Standalone, Kubernetes.", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Start_WithMissingCredentialsFile_NamesTheFile()
+    {
+        var (exitCode, stderr) = await RunServerAsync("--Standalone:CredentialsFile=/nonexistent/adc.json");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Standalone:CredentialsFile '/nonexistent/adc.json' does not exist.", stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Stderr)> RunServerAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll"));
+        start.ArgumentList.Add("--Listen:Admin=http://127.0.0.1:0");
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        if (!args.Any(a => a.StartsWith("--Listen:Metadata", StringComparison.Ordinal)))
+            start.ArgumentList.Add("--Listen:Metadata=http://127.0.0.1:0");
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stderr);
+    }
+}
