@@ -6,7 +6,7 @@ namespace MetadataProxy.TestServers.Google;
 public static class GoogleErrorBodies
 {
     public static string OAuth(string error, string description) =>
-        new JsonObject { ["error"] = error, ["error_description"] = description }.ToJsonString();
+        new JsonObject { ["error"] = error, ["error_description"] = description }.ToJsonString(GoogleJson.Options);
 
     /// <summary><c>{"error":{"code","message","status","details":[ErrorInfo]}}</c>; details only when a reason is given.</summary>
     public static string Rpc(int code, string message, string? reason = null, string? permission = null)
@@ -28,7 +28,7 @@ public static class GoogleErrorBodies
             error["details"] = new JsonArray(info);
         }
 
-        return new JsonObject { ["error"] = error }.ToJsonString();
+        return new JsonObject { ["error"] = error }.ToJsonString(GoogleJson.Options);
     }
 
     /// <summary>The canonical google.rpc.Code name Google pairs with an HTTP status.</summary>

@@ -82,6 +82,9 @@ public sealed class GoogleTestServer : IAsyncDisposable
     public static string PrincipalFor(string projectNumber, string poolId, string subject) =>
         $"principal://iam.googleapis.com/projects/{projectNumber}/locations/global/workloadIdentityPools/{poolId}/subject/{subject}";
 
+    /// <summary>The stable numeric ID the server gives a service account (<c>sub</c> and <c>azp</c> of its ID tokens).</summary>
+    public static string ServiceAccountUniqueId(string serviceAccountEmail) => GoogleIdTokenSigner.UniqueIdFor(serviceAccountEmail);
+
     /// <summary>Registers (or replaces) an OIDC provider. Audiences default to the resource name with and without "https:".</summary>
     public void AddProvider(string projectNumber, string poolId, string providerId, string issuer, JwksSource jwks, IEnumerable<string>? allowedAudiences = null)
     {

@@ -99,7 +99,7 @@ internal sealed partial class IamCredentialsService(
             ["accessToken"] = tokens.Issue(info),
             ["expireTime"] = expiry.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
         };
-        return new IamOutcome(200, body.ToJsonString(), caller.Principal, request, null);
+        return new IamOutcome(200, body.ToJsonString(GoogleJson.Options), caller.Principal, request, null);
     }
 
     private IamOutcome IdToken(string email, TokenInfo caller, IamRequestBody request, DateTimeOffset now)
@@ -110,7 +110,7 @@ internal sealed partial class IamCredentialsService(
         }
 
         var token = idTokens.Mint(email, request.Audience, request.IncludeEmail ?? false, now);
-        return new IamOutcome(200, new JsonObject { ["token"] = token }.ToJsonString(), caller.Principal, request, null);
+        return new IamOutcome(200, new JsonObject { ["token"] = token }.ToJsonString(GoogleJson.Options), caller.Principal, request, null);
     }
 
     /// <summary>The caller may act as delegates[0], each delegate as the next, the last one as the target.</summary>

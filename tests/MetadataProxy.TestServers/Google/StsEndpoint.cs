@@ -67,6 +67,6 @@ internal sealed class StsEndpoint(
             ["token_type"] = "Bearer",
             ["expires_in"] = (int)(outcome.Token!.ExpiresAt - outcome.Token.IssuedAt).TotalSeconds,
         };
-        await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, body.ToJsonString(), ct);
+        await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, body.ToJsonString(GoogleJson.Options), ct);
     }
 }
