@@ -48,7 +48,7 @@ internal sealed partial class StsExchange(
         var (subject, invalid) = await validator.ValidateAsync(provider, Field("subject_token")!, ct);
         if (invalid is not null || subject is null)
         {
-            return new StsOutcome(null, null, invalid, subject, userProject);
+            return new StsOutcome(null, null, invalid ?? StsRejection.InvalidGrant("ID Token has no subject."), subject, userProject);
         }
 
         var now = settings.Time.GetUtcNow();

@@ -15,7 +15,7 @@ internal sealed class SubjectTokenValidator(JwksFetcher fetcher, GoogleTestSetti
     private static readonly TimeSpan IssuedAtSkew = TimeSpan.FromMinutes(1);
     private const int MaxSubjectBytes = 127;
 
-    /// <returns>The sub claim, or the rejection.</returns>
+    /// <returns>The sub claim once the signature checked out, and the rejection if any.</returns>
     public async Task<(string? Subject, StsRejection? Rejection)> ValidateAsync(
         WorkloadIdentityProvider provider, string subjectToken, CancellationToken ct)
     {
@@ -30,8 +30,8 @@ internal sealed class SubjectTokenValidator(JwksFetcher fetcher, GoogleTestSetti
             return (null, StsRejection.InvalidGrant($"Invalid ID Token: {error}."));
         }
 
-        var rejection = CheckClaims(provider, claims);
-        return rejection is null ? ((string?)claims["sub"], null) : (null, rejection);
+        var sub = claims["sub"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        return (sub, CheckClaims(provider, claims));
     }
 
     private StsRejection? CheckClaims(WorkloadIdentityProvider provider, JsonObject claims)

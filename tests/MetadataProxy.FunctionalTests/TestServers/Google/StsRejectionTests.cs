@@ -103,5 +103,6 @@ public class StsRejectionTests
         Assert.Equal(400, record.Status);
         Assert.Equal("invalid_grant", record.Error);
         Assert.StartsWith("The audience in ID Token [a, b]", record.ErrorDescription, StringComparison.Ordinal);
+        Assert.Equal(FederationScenario.KsaSubject, record.Subject);
     }
 }
