@@ -15,15 +15,23 @@ internal sealed class IamEndpointHttpClientFactory(Uri iamCredentialsEndpoint) :
 
     private sealed class RewriteHandler(Uri endpoint) : DelegatingHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (request.RequestUri is { } uri && string.Equals(uri.Host, GoogleHost, StringComparison.OrdinalIgnoreCase))
-            {
-                var basePath = endpoint.AbsolutePath.TrimEnd('/');
-                request.RequestUri = new UriBuilder(endpoint.Scheme, endpoint.Host, endpoint.Port, basePath + uri.AbsolutePath) { Query = uri.Query.TrimStart('?') }.Uri;
-            }
+            var original = request.RequestUri;
+            if (original is null || !string.Equals(original.Host, GoogleHost, StringComparison.OrdinalIgnoreCase))
+                return await base.SendAsync(request, cancellationToken);
 
-            return base.SendAsync(request, cancellationToken);
+            var basePath = endpoint.AbsolutePath.TrimEnd('/');
+            request.RequestUri = new UriBuilder(endpoint.Scheme, endpoint.Host, endpoint.Port, basePath + original.AbsolutePath) { Query = original.Query.TrimStart('?') }.Uri;
+            try
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+            finally
+            {
+                // Google.Apis.Auth parses IAM's {"error":…} body only when the request URI is Google's own.
+                request.RequestUri = original;
+            }
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using MetadataProxy.TestServers.Jwt;
 using Microsoft.AspNetCore.Builder;
