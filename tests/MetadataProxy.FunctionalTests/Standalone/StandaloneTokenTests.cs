@@ -145,6 +145,30 @@ public sealed class StandaloneTokenTests(StandaloneGoogle fixture) : IClassFixtu
         Assert.Equal(TokenKind.Federated, fixture.Google.DescribeAccessToken(AccessToken(body))!.Kind);
     }
 
+    [Fact]
+    public async Task TK_3_TokenWithUnderFiveMinutesLeft_IsRefreshedOnceThenRefused()
+    {
+        const string Path = $"{Sa}/default/token?scopes=https://www.googleapis.com/auth/short-lived";
+        var before = fixture.Google.GenerateAccessTokenCalls;
+        fixture.Google.AccessTokenLifetime = TimeSpan.FromMinutes(4);
+        try
+        {
+            var (response, body) = await fixture.Client(StandaloneGoogle.AppCaller).GetWithBodyAsync(Path);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Contains("about to expire", body, StringComparison.Ordinal);
+            Assert.Equal(2, fixture.Google.GenerateAccessTokenCalls - before); // the first token, then one refresh
+        }
+        finally
+        {
+            fixture.Google.AccessTokenLifetime = TimeSpan.FromHours(1);
+        }
+
+        var (fresh, json) = await fixture.Client(StandaloneGoogle.AppCaller).GetWithBodyAsync(Path);
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        using var document = JsonDocument.Parse(json);
+        Assert.True(document.RootElement.GetProperty("expires_in").GetInt64() >= 300);
+    }
+
     private static string AccessToken(string json)
     {
         using var document = JsonDocument.Parse(json);
