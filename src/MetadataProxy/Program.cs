@@ -1,4 +1,5 @@
 using MetadataProxy.Hosting;
+using MetadataProxy.Kubernetes;
 using MetadataProxy.Metadata;
 using MetadataProxy.Operations;
 using MetadataProxy.Standalone;
@@ -29,8 +30,9 @@ internal partial class Program
         builder.AddMetadataHosting(mode);
         builder.AddMetadata();
         if (mode == ProxyMode.Kubernetes)
-            throw new ConfigurationProblemsException(["Mode 'Kubernetes' is not available in this build yet; use Standalone."]);
-        builder.AddStandalone();
+            builder.AddKubernetesIdentity();
+        else
+            builder.AddStandalone();
 
         var app = builder.Build();
         app.Services.GetRequiredService<IStartupValidator>().Validate(); // every problem at once, before anything runs

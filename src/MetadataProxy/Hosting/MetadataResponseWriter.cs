@@ -41,8 +41,9 @@ internal static class MetadataResponseWriter
         FailureReason.NotFound or FailureReason.NoGoogleServiceAccount => StatusCodes.Status404NotFound,
         FailureReason.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
         FailureReason.MissingMetadataFlavor or FailureReason.Forwarded or FailureReason.LegacyEndpoint or FailureReason.Concealed
-            or FailureReason.HostNetworkDenied or FailureReason.InvalidAnnotation or FailureReason.UpstreamRejected => StatusCodes.Status403Forbidden,
-        FailureReason.CallerUnknown or FailureReason.CallerAmbiguous or FailureReason.UpstreamUnavailable
+            or FailureReason.HostNetworkDenied or FailureReason.InvalidAnnotation or FailureReason.ServiceAccountMissing
+            or FailureReason.UpstreamRejected => StatusCodes.Status403Forbidden,
+        FailureReason.CallerUnknown or FailureReason.CallerAmbiguous or FailureReason.ServiceAccountUnavailable or FailureReason.UpstreamUnavailable
             or FailureReason.CredentialsNotConfigured => StatusCodes.Status503ServiceUnavailable,
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Unknown failure reason."),
     };

@@ -20,6 +20,12 @@ internal sealed record CallerIdentity(
 
     public string? PodUid { get; init; }
 
+    /// <summary>The ServiceAccount object's UID: a recreated account is a different identity.</summary>
+    public string? ServiceAccountUid { get; init; }
+
+    /// <summary><c>iam.gke.io/return-principal-id-as-email</c>.</summary>
+    public bool ReturnPrincipalIdAsEmail { get; init; }
+
     /// <summary>Sent as the quota project on Google calls (<c>iam.gke.io/credential-quota-project</c>).</summary>
     public string? QuotaProject { get; init; }
 

@@ -13,4 +13,10 @@ internal enum CallerRefusal
 
     /// <summary>The caller's ServiceAccount carries an annotation that cannot be honoured.</summary>
     InvalidAnnotation,
+
+    /// <summary>The caller's pod names a ServiceAccount that does not exist.</summary>
+    ServiceAccountMissing,
+
+    /// <summary>The caller's ServiceAccount could not be read: retryable.</summary>
+    ServiceAccountUnavailable,
 }

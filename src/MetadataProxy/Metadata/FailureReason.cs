@@ -14,6 +14,8 @@ internal enum FailureReason
     CallerAmbiguous,
     HostNetworkDenied,
     InvalidAnnotation,
+    ServiceAccountMissing,
+    ServiceAccountUnavailable,
     NoGoogleServiceAccount,
     UpstreamRejected,
     UpstreamUnavailable,

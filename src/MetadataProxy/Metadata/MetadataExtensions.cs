@@ -21,6 +21,8 @@ internal static class MetadataExtensions
         builder.Services.AddOptions<TokenOptions>().Bind(builder.Configuration.GetSection(TokenOptions.Section))
             .Validate(o => o.UpstreamDeadline > TimeSpan.Zero && o.UpstreamDeadline <= TimeSpan.FromSeconds(30),
                 "Tokens:UpstreamDeadline must be between 0 and 30 seconds (default 00:00:02.5).")
+            .Validate(o => o.KsaTokenLifetime >= TimeSpan.FromMinutes(10) && o.KsaTokenLifetime <= TimeSpan.FromHours(48),
+                "Tokens:KsaTokenLifetime must be between 00:10:00 (the API server's minimum) and 2.00:00:00 (Google STS's maximum).")
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MetadataChangeNotifier>();

@@ -15,6 +15,8 @@ internal static class OutcomeMapping
         CallerRefusal.Ambiguous => new(FailureReason.CallerAmbiguous, refused.Message, RetryUnknownCaller),
         CallerRefusal.HostNetwork => new(FailureReason.HostNetworkDenied, refused.Message),
         CallerRefusal.InvalidAnnotation => new(FailureReason.InvalidAnnotation, refused.Message),
+        CallerRefusal.ServiceAccountMissing => new(FailureReason.ServiceAccountMissing, refused.Message),
+        CallerRefusal.ServiceAccountUnavailable => new(FailureReason.ServiceAccountUnavailable, refused.Message, RetryUnknownCaller),
         _ => throw new ArgumentOutOfRangeException(nameof(refused), refused.Reason, "Unknown caller refusal."),
     };
 

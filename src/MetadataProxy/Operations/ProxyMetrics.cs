@@ -9,10 +9,21 @@ internal sealed class ProxyMetrics
 {
     private readonly Counter _requests;
     private readonly Histogram _duration;
+    private readonly Counter _podWatchEvents;
+    private readonly Counter _podRelists;
+    private readonly Counter _podWatchFailures;
+    private readonly Gauge _podIndexPods;
+    private readonly Counter _callerResolutions;
 
     public ProxyMetrics(CollectorRegistry registry)
     {
         var factory = Metrics.WithCustomRegistry(registry);
+        _podWatchEvents = factory.CreateCounter("metadata_proxy_pod_watch_events_total", "Pod watch events applied to the index, by type.", "type");
+        _podRelists = factory.CreateCounter("metadata_proxy_pod_relists_total", "Full lists of this node's pods (start, and after a 410).");
+        _podWatchFailures = factory.CreateCounter("metadata_proxy_pod_watch_failures_total", "Pod list or watch attempts that failed and were retried.");
+        _podIndexPods = factory.CreateGauge("metadata_proxy_pod_index_pods", "Pods on this node known to the index (live or not).");
+        _callerResolutions = factory.CreateCounter("metadata_proxy_caller_resolutions_total",
+            "Caller lookups by how they were answered: index, after_wait, live_list, or the refusal.", "outcome");
         _requests = factory.CreateCounter(
             "metadata_proxy_requests_total",
             "Metadata requests answered, by outcome (ok, redirect, or the refusal reason) and status code.",
@@ -42,6 +53,20 @@ internal sealed class ProxyMetrics
 
     public void RequestAborted() => _requests.WithLabels("aborted", "0").Inc();
 
+    public void PodWatchEvent(string type) => _podWatchEvents.WithLabels(type.ToLowerInvariant()).Inc();
+
+    public void PodIndexRelisted(int pods)
+    {
+        _podRelists.Inc();
+        _podIndexPods.Set(pods);
+    }
+
+    public void PodIndexSize(int pods) => _podIndexPods.Set(pods);
+
+    public void PodWatchFailed() => _podWatchFailures.Inc();
+
+    public void CallerResolved(string outcome) => _callerResolutions.WithLabels(outcome).Inc();
+
     private static string OutcomeLabel(FailureReason reason) => reason switch
     {
         FailureReason.BadRequest => "bad_request",
@@ -55,6 +80,8 @@ internal sealed class ProxyMetrics
         FailureReason.CallerAmbiguous => "caller_ambiguous",
         FailureReason.HostNetworkDenied => "host_network_denied",
         FailureReason.InvalidAnnotation => "invalid_annotation",
+        FailureReason.ServiceAccountMissing => "service_account_missing",
+        FailureReason.ServiceAccountUnavailable => "service_account_unavailable",
         FailureReason.NoGoogleServiceAccount => "no_google_service_account",
         FailureReason.UpstreamRejected => "upstream_rejected",
         FailureReason.UpstreamUnavailable => "upstream_unavailable",

@@ -6,4 +6,7 @@ internal sealed class TokenOptions
 
     /// <summary>TK-10, G-21: an upstream call that takes longer answers 503, inside Python's 3 s budget.</summary>
     public TimeSpan UpstreamDeadline { get; set; } = TimeSpan.FromSeconds(2.5);
+
+    /// <summary>Lifetime asked for the pod-bound Kubernetes service-account token (the API server's minimum is 10 minutes).</summary>
+    public TimeSpan KsaTokenLifetime { get; set; } = TimeSpan.FromHours(1);
 }

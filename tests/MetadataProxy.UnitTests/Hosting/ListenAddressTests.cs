@@ -1,4 +1,3 @@
-using System.Net;
 using MetadataProxy.Hosting;
 
 namespace MetadataProxy.UnitTests.Hosting;

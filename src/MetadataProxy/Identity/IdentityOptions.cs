@@ -1,0 +1,18 @@
+namespace MetadataProxy.Identity;
+
+/// <summary>How Kubernetes mode decides who is calling (<c>Identity:*</c>).</summary>
+internal sealed class IdentityOptions
+{
+    public const string Section = "Identity";
+
+    /// <summary>How long a request from an unknown address waits for the pod to appear, well inside the 3 s client budget.</summary>
+    public TimeSpan LookupWait { get; set; } = TimeSpan.FromSeconds(1.5);
+
+    public HostNetworkPolicy HostNetworkPolicy { get; set; } = HostNetworkPolicy.Deny;
+
+    /// <summary>How old a ServiceAccount's annotations may be before they are read again.</summary>
+    public TimeSpan ServiceAccountCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Concurrent calls to the Kubernetes API from the request path (lists, ServiceAccount reads, TokenRequests).</summary>
+    public int MaxConcurrentApiCalls { get; set; } = 8;
+}

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using System.Net;
+using MetadataProxy.Identity;
+using MetadataProxy.Kubernetes;
+using MetadataProxy.Operations;
+using MetadataProxy.ServiceAccounts;
+using Microsoft.Extensions.Options;
+
+namespace MetadataProxy.Pods;
+
+/// <summary>
+/// "Which pod is calling?" in Kubernetes mode (decision 2): the socket's remote address → the one live pod on this
+/// node with that address → its ServiceAccount and annotations. A miss waits for the informer for
+/// <c>Identity:LookupWait</c>, then asks the API server once; nobody found, or more than one, is refused.
+/// </summary>
+internal sealed class KubernetesCallerResolver(
+    PodIndex index,
+    PodLister lister,
+    ServiceAccountCache accounts,
+    NodeInfo node,
+    IOptions<IdentityOptions> options,
+    IOptions<KubernetesOptions> kubernetes,
+    TimeProvider time,
+    ProxyMetrics metrics) : ICallerResolver
+{
+    public async ValueTask<CallerOutcome> ResolveAsync(IPAddress remoteAddress, CancellationToken cancellationToken)
+    {
+        var address = PodRecords.Normalise(remoteAddress);
+        if (node.IsNodeAddress(address) || index.IsHostNetworkAddress(address))
+        {
+            metrics.CallerResolved("host_network");
+            return new CallerOutcome.Refused(CallerRefusal.HostNetwork,
+                $"{address} is in the node's network namespace (the node itself or a hostNetwork pod); Identity:HostNetworkPolicy is Deny, so no identity is served to it.");
+        }
+
+        var (pods, how) = await FindAsync(address, cancellationToken);
+        switch (pods)
+        {
+            case null:
+                metrics.CallerResolved("list_failed");
+                return new CallerOutcome.Refused(CallerRefusal.Unknown,
+                    $"No pod on node {kubernetes.Value.NodeName} is known at {address} and the Kubernetes API could not be asked; retry shortly.");
+            case { Length: 0 }:
+                metrics.CallerResolved("unknown");
+                return new CallerOutcome.Refused(CallerRefusal.Unknown,
+                    $"No live pod on node {kubernetes.Value.NodeName} has IP {address}; if the pod just started, retry shortly.");
+            case { Length: > 1 }:
+                metrics.CallerResolved("ambiguous");
+                return new CallerOutcome.Refused(CallerRefusal.Ambiguous,
+                    $"{pods.Value.Length} live pods on this node claim IP {address} ({string.Join(", ", pods.Value)}); refusing to guess which one is calling.");
+        }
+
+        metrics.CallerResolved(how);
+        return await IdentityOfAsync(pods.Value[0], cancellationToken);
+    }
+
+    private async Task<(ImmutableArray<PodRecord>? Pods, string How)> FindAsync(IPAddress address, CancellationToken cancellationToken)
+    {
+        var pods = index.LiveAt(address);
+        if (!pods.IsEmpty)
+            return (pods, "index");
+
+        // A pod that has just started may ask before its watch event arrives: wait for the index first.
+        var deadline = time.GetUtcNow() + options.Value.LookupWait;
+        while (true)
+        {
+            var changed = index.NextChange;
+            pods = index.LiveAt(address);
+            if (!pods.IsEmpty)
+                return (pods, "after_wait");
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+                break;
+            await Task.WhenAny(changed, Task.Delay(remaining, time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return (await lister.LiveAtAsync(address, cancellationToken), "live_list");
+    }
+
+    private async Task<CallerOutcome> IdentityOfAsync(PodRecord pod, CancellationToken cancellationToken)
+    {
+        var state = await accounts.GetAsync(pod.Namespace, pod.ServiceAccount, cancellationToken);
+        var ksa = $"{pod.Namespace}/{pod.ServiceAccount}";
+        return state switch
+        {
+            ServiceAccountState.Found { Annotations: null } found => new CallerOutcome.Refused(CallerRefusal.InvalidAnnotation,
+                $"Kubernetes service account {ksa}: {found.Problem}."),
+            ServiceAccountState.Found found => new CallerOutcome.Resolved(
+                new CallerIdentity(pod.Namespace, pod.ServiceAccount, found.Annotations.GoogleServiceAccount, CallerIdentity.DefaultScopes)
+                {
+                    PodName = pod.Name,
+                    PodUid = pod.Uid,
+                    ServiceAccountUid = found.Uid,
+                    QuotaProject = found.Annotations.QuotaProject,
+                    ReturnPrincipalIdAsEmail = found.Annotations.ReturnPrincipalIdAsEmail,
+                }),
+            ServiceAccountState.Missing => new CallerOutcome.Refused(CallerRefusal.ServiceAccountMissing,
+                $"Pod {pod} runs as Kubernetes service account {ksa}, which does not exist."),
+            ServiceAccountState.Unavailable unavailable => new CallerOutcome.Refused(CallerRefusal.ServiceAccountUnavailable,
+                $"Kubernetes service account {ksa} could not be read ({unavailable.Reason}); retry shortly."),
+            _ => throw new InvalidOperationException($"Unknown ServiceAccount state {state.GetType().Name}."),
+        };
+    }
+}

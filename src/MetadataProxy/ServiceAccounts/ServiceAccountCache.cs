@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using k8s;
+using k8s.Autorest;
+using MetadataProxy.Identity;
+using MetadataProxy.Kubernetes;
+using Microsoft.Extensions.Options;
+
+namespace MetadataProxy.ServiceAccounts;
+
+/// <summary>
+/// ServiceAccounts read one at a time, only those local pods use (decision 3: nothing cluster-wide is watched),
+/// kept for <c>Identity:ServiceAccountCacheTtl</c>. One read per account at a time; when the API server fails,
+/// the last good answer keeps serving.
+/// </summary>
+internal sealed partial class ServiceAccountCache(
+    IKubernetes client,
+    KubernetesCallLimiter limiter,
+    IOptions<IdentityOptions> options,
+    TimeProvider time,
+    ILogger<ServiceAccountCache> logger)
+{
+    private readonly ConcurrentDictionary<(string Namespace, string Name), ServiceAccountState> _entries = new();
+    private readonly ConcurrentDictionary<(string Namespace, string Name), Lazy<Task<ServiceAccountState>>> _reads = new();
+
+    public IEnumerable<(string Namespace, string Name)> Keys => _entries.Keys;
+
+    /// <summary>The account as recently read; reads it now only when the cached answer is older than the TTL.</summary>
+    public async Task<ServiceAccountState> GetAsync(string ns, string name, CancellationToken cancellationToken)
+    {
+        var key = (ns, name);
+        if (_entries.TryGetValue(key, out var cached) && !IsStale(cached))
+            return cached;
+        return await ReadAsync(key).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Reads an account ahead of its first request (a pod that uses it appeared), or again before it goes stale.</summary>
+    public void Refresh(string ns, string name) => _ = ReadAsync((ns, name));
+
+    /// <summary>The age past which the refresher reads an account again, so requests seldom wait for a read.</summary>
+    public bool IsDueForRefresh(string ns, string name) =>
+        !_entries.TryGetValue((ns, name), out var state) || time.GetUtcNow() - state.ReadAt > options.Value.ServiceAccountCacheTtl / 2;
+
+    public void Forget(string ns, string name) => _entries.TryRemove((ns, name), out _);
+
+    private bool IsStale(ServiceAccountState state) => time.GetUtcNow() - state.ReadAt > options.Value.ServiceAccountCacheTtl;
+
+    private Task<ServiceAccountState> ReadAsync((string Namespace, string Name) key)
+    {
+        var read = _reads.GetOrAdd(key, k => new Lazy<Task<ServiceAccountState>>(() => ReadOnceAsync(k)));
+        return read.Value;
+    }
+
+    private async Task<ServiceAccountState> ReadOnceAsync((string Namespace, string Name) key)
+    {
+        try
+        {
+            var state = await FetchAsync(key);
+            if (state is ServiceAccountState.Unavailable && _entries.TryGetValue(key, out var previous) && previous is not ServiceAccountState.Unavailable)
+                return previous; // The API server is down: what was true a moment ago is the best answer there is.
+            _entries[key] = state;
+            return state;
+        }
+        finally
+        {
+            _reads.TryRemove(key, out _);
+        }
+    }
+
+    private async Task<ServiceAccountState> FetchAsync((string Namespace, string Name) key)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5), time);
+        try
+        {
+            using var slot = await limiter.EnterAsync(deadline.Token);
+            var account = await client.CoreV1.ReadNamespacedServiceAccountAsync(key.Name, key.Namespace, cancellationToken: deadline.Token);
+            var annotations = ServiceAccountAnnotations.Parse(account.Metadata.Annotations, out var problem);
+            return new ServiceAccountState.Found(account.Metadata.Uid, annotations, problem, time.GetUtcNow());
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return new ServiceAccountState.Missing(time.GetUtcNow());
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
+        {
+            Log.ReadFailed(logger, key.Namespace, key.Name, e.Message);
+            return new ServiceAccountState.Unavailable(e.Message, time.GetUtcNow());
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read ServiceAccount {Namespace}/{Name}: {Reason}")]
+        public static partial void ReadFailed(ILogger logger, string @namespace, string name, string reason);
+    }
+}

@@ -1,0 +1,25 @@
+using MetadataProxy.Kubernetes;
+
+namespace MetadataProxy.UnitTests.Kubernetes;
+
+public sealed class BackoffTests
+{
+    [Fact]
+    public void Next_DoublesUpToTheMaximumWithinJitterBounds()
+    {
+        var low = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), () => 0.0);
+        var high = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), () => 1.0);
+        Assert.Equal([50, 100, 200, 400, 500, 500], Enumerable.Range(0, 6).Select(_ => low.Next().TotalMilliseconds));
+        Assert.Equal([100, 200, 400, 800, 1000, 1000], Enumerable.Range(0, 6).Select(_ => high.Next().TotalMilliseconds));
+    }
+
+    [Fact]
+    public void Reset_StartsOverAfterSuccess()
+    {
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), () => 1.0);
+        backoff.Next();
+        backoff.Next();
+        backoff.Reset();
+        Assert.Equal(100, backoff.Next().TotalMilliseconds);
+    }
+}
