@@ -75,7 +75,10 @@ internal sealed class StandaloneTokenProvider(
                 oidc = Cached(_idTokens, key, () => created);
             }
 
-            return new TokenOutcome.IdToken(await oidc.GetAccessTokenAsync(ct));
+            var jwt = await oidc.GetAccessTokenAsync(ct);
+            return JwtExpiry.Read(jwt) is { } expiresAt
+                ? new TokenOutcome.IdToken(jwt, expiresAt)
+                : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google returned an ID token without an expiry; retry shortly.");
         }, cancellationToken);
     }
 

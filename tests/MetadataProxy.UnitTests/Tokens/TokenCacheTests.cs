@@ -1,0 +1,178 @@
+using MetadataProxy.Tokens;
+using Microsoft.Extensions.Time.Testing;
+
+namespace MetadataProxy.UnitTests.Tokens;
+
+public sealed class TokenCacheTests
+{
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+    private readonly TokenCache<string> _cache;
+    private int _fetches;
+
+    public TokenCacheTests() => _cache = new TokenCache<string>(new TokenCachePolicy(() => 0.5), _time);
+
+    [Fact]
+    public async Task GetAsync_HundredConcurrentFirstCallers_FetchOnce()
+    {
+        var gate = new TaskCompletionSource<TokenOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var callers = Enumerable.Range(0, 100).Select(_ => _cache.GetAsync("k", _ => { Interlocked.Increment(ref _fetches); return gate.Task; }, CancellationToken.None)).ToList();
+
+        gate.SetResult(Token("t1", Hour));
+        var results = await Task.WhenAll(callers);
+
+        Assert.Equal(1, _fetches);
+        Assert.All(results, r => Assert.Equal("t1", ((TokenOutcome.AccessToken)r).Value));
+    }
+
+    [Fact]
+    public async Task GetAsync_BeforeRefreshIsDue_ServesTheCachedTokenWithoutFetching()
+    {
+        await _cache.GetAsync("k", Fetch("t1", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(40));
+        var result = await _cache.GetAsync("k", Fetch("t2", Hour), CancellationToken.None);
+        Assert.Equal("t1", ((TokenOutcome.AccessToken)result).Value);
+        Assert.Equal(1, _fetches);
+    }
+
+    [Fact]
+    public async Task GetAsync_OnceRefreshIsDue_ServesTheOldTokenAndRefreshesOnceInTheBackground()
+    {
+        await _cache.GetAsync("k", Fetch("t1", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(47)); // 20 % of an hour = 12 min margin, jitter 0.5 × 5 % = 1.5 min: due at 46.5 min
+        var gate = new TaskCompletionSource<TokenOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refreshes = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            var result = await _cache.GetAsync("k", _ => { Interlocked.Increment(ref refreshes); return gate.Task; }, CancellationToken.None);
+            Assert.Equal("t1", ((TokenOutcome.AccessToken)result).Value);
+        }
+
+        gate.SetResult(Token("t2", Hour));
+        await WaitUntilAsync(async () => ((TokenOutcome.AccessToken)await _cache.GetAsync("k", Fetch("t3", Hour), CancellationToken.None)).Value == "t2");
+        Assert.Equal(1, refreshes);
+    }
+
+    [Theory]
+    [InlineData(0.0, 48.0)]
+    [InlineData(1.0, 45.0)]
+    public void RefreshAt_IsTwentyPercentBeforeExpiryLessUpToFivePercentJitter(double random, double minutesAfterIssue)
+    {
+        var issued = _time.GetUtcNow();
+        var token = new CachedToken(new TokenOutcome.AccessToken("t", issued + Hour), issued);
+        Assert.Equal(issued + TimeSpan.FromMinutes(minutesAfterIssue), new TokenCachePolicy(() => random).RefreshAt(token));
+    }
+
+    [Fact]
+    public void RefreshAt_ShortLivedToken_KeepsAtLeastFiveMinutes()
+    {
+        var issued = _time.GetUtcNow();
+        var token = new CachedToken(new TokenOutcome.AccessToken("t", issued + TimeSpan.FromMinutes(10)), issued);
+        Assert.Equal(issued + TimeSpan.FromMinutes(5), new TokenCachePolicy(() => 0).RefreshAt(token));
+    }
+
+    [Fact]
+    public async Task GetAsync_RefreshFailsWithMoreThanFiveMinutesLeft_KeepsServingTheOldToken()
+    {
+        await _cache.GetAsync("k", Fetch("t1", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(50));
+        var failing = Refuse();
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await _cache.GetAsync("k", failing, CancellationToken.None);
+            Assert.Equal("t1", ((TokenOutcome.AccessToken)result).Value);
+        }
+    }
+
+    [Fact]
+    public async Task GetAsync_AfterAFailedRefresh_WaitsBeforeTryingAgain()
+    {
+        await _cache.GetAsync("k", Fetch("t1", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(50));
+        var attempts = 0;
+        Func<CancellationToken, Task<TokenOutcome>> failing = _ =>
+        {
+            Interlocked.Increment(ref attempts);
+            return Task.FromResult<TokenOutcome>(new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "down"));
+        };
+        await _cache.GetAsync("k", failing, CancellationToken.None); // due: starts the background refresh, which fails
+        await WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref attempts) == 1));
+        await Task.Delay(50, TestContext.Current.CancellationToken); // let the failed refresh record when to retry
+        for (var i = 0; i < 5; i++)
+            Assert.Equal("t1", ((TokenOutcome.AccessToken)await _cache.GetAsync("k", failing, CancellationToken.None)).Value);
+        Assert.Equal(1, attempts);
+
+        _time.Advance(TokenCachePolicy.RetryAfterFailure * 2);
+        await _cache.GetAsync("k", failing, CancellationToken.None);
+        await WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref attempts) == 2));
+    }
+
+    [Fact]
+    public async Task GetAsync_UnderFiveMinutesLeftAndRefreshFails_IsTheRefusal()
+    {
+        await _cache.GetAsync("k", Fetch("t1", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(56));
+        var result = await _cache.GetAsync("k", Refuse(), CancellationToken.None);
+        Assert.IsType<TokenOutcome.Refused>(result);
+    }
+
+    [Fact]
+    public async Task GetAsync_UnderFiveMinutesLeft_WaitsForTheNewToken()
+    {
+        await _cache.GetAsync("k", Fetch("t1", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(56));
+        var result = await _cache.GetAsync("k", Fetch("t2", Hour), CancellationToken.None);
+        Assert.Equal("t2", ((TokenOutcome.AccessToken)result).Value);
+    }
+
+    [Fact]
+    public async Task Evict_KeysNoLongerInUse_AreForgotten()
+    {
+        await _cache.GetAsync("used", Fetch("t1", Hour), CancellationToken.None);
+        await _cache.GetAsync("unused", Fetch("t2", Hour), CancellationToken.None);
+        Assert.Equal(1, _cache.Evict(k => k == "used"));
+        Assert.Equal(["used"], _cache.Keys);
+    }
+
+    [Fact]
+    public async Task GetAsync_OverCapacity_DropsTheLeastRecentlyUsedKey()
+    {
+        var small = new TokenCache<string>(new TokenCachePolicy(() => 0), _time, capacity: 2);
+        await small.GetAsync("a", Fetch("a", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await small.GetAsync("b", Fetch("b", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await small.GetAsync("c", Fetch("c", Hour), CancellationToken.None);
+        Assert.Equal(["b", "c"], small.Keys.Order());
+    }
+
+    [Fact]
+    public async Task GetAsync_FetchThrows_IsUnavailableNotAnException()
+    {
+        var result = await _cache.GetAsync("k", _ => throw new InvalidOperationException("boom"), CancellationToken.None);
+        Assert.Equal(TokenRefusal.UpstreamUnavailable, ((TokenOutcome.Refused)result).Reason);
+    }
+
+    private Func<CancellationToken, Task<TokenOutcome>> Fetch(string value, TimeSpan lifetime) => _ =>
+    {
+        Interlocked.Increment(ref _fetches);
+        return Task.FromResult<TokenOutcome>(Token(value, lifetime));
+    };
+
+    private static Func<CancellationToken, Task<TokenOutcome>> Refuse() =>
+        _ => Task.FromResult<TokenOutcome>(new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "down"));
+
+    private TokenOutcome.AccessToken Token(string value, TimeSpan lifetime) => new(value, _time.GetUtcNow() + lifetime);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await condition())
+                return;
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail("the condition never held");
+    }
+}
