@@ -45,7 +45,14 @@ internal static class KubernetesExtensions
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<PodInformer>());
         builder.Services.AddSingleton<ICallerResolver, KubernetesCallerResolver>();
         builder.Services.AddSingleton<KsaTokenSource>();
-        builder.Services.AddSingleton<ITokenProvider, PendingKubernetesTokenProvider>();
+        builder.Services.AddSingleton(_ => new TokenCachePolicy(Random.Shared.NextDouble));
+        builder.Services.AddSingleton(typeof(TokenCache<>));
+        builder.Services.AddSingleton<WorkloadIdentityExchange>();
+        builder.Services.AddSingleton<WorkloadIdentityTokenProvider>();
+        builder.Services.AddSingleton<ITokenProvider>(sp => sp.GetRequiredService<WorkloadIdentityTokenProvider>());
+        builder.Services.AddHostedService<TokenMaintenance>();
+        builder.Services.AddSingleton<IValidateOptions<WorkloadIdentityOptions>, WorkloadIdentityOptionsValidator>();
+        builder.Services.AddOptions<WorkloadIdentityOptions>().ValidateOnStart();
 
         builder.Services.AddOptions<MetadataOptions>().PostConfigure<IOptions<KubernetesOptions>, IServiceProvider>((metadata, kubernetes, services) =>
         {

@@ -1,4 +1,6 @@
 using MetadataProxy.Identity;
+using MetadataProxy.Tokens;
+using Microsoft.Extensions.Options;
 
 namespace MetadataProxy.Metadata;
 
@@ -11,6 +13,7 @@ internal sealed class MetadataService(
     ICallerResolver callers,
     CredentialService credentials,
     MetadataChangeNotifier changes,
+    IOptions<WorkloadIdentityOptions> workloadIdentity,
     TimeProvider time)
 {
     /// <summary>W-10: a wait without <c>timeout_sec</c> ends after an hour with the unchanged value.</summary>
@@ -54,7 +57,7 @@ internal sealed class MetadataService(
             var caller = await callers.ResolveAsync(request.RemoteAddress, cancellationToken);
             if (caller is CallerOutcome.Refused refused)
                 return OutcomeMapping.ToFailure(refused);
-            var accounts = MetadataTreeBuilder.ServiceAccounts(caller, trees.Options.ProjectId);
+            var accounts = MetadataTreeBuilder.ServiceAccounts(caller, identity => ServiceAccountEmail.Of(identity, trees.Options.ProjectId, workloadIdentity.Value));
             root = root.With("instance", ((DirectoryNode)root.Children["instance"]).With("service-accounts", accounts));
         }
 

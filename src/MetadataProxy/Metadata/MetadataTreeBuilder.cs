@@ -42,16 +42,15 @@ internal static class MetadataTreeBuilder
     }
 
     /// <summary>
-    /// SA-1..SA-5: the caller's service accounts, listed as <c>default/</c> and by e-mail. Without a Google
-    /// service account the e-mail is the pool's <c>PROJECT.svc.id.goog</c> (direct resource access).
+    /// SA-1..SA-5: the caller's service accounts, listed as <c>default/</c> and by e-mail.
     /// </summary>
-    public static DirectoryNode ServiceAccounts(CallerOutcome outcome, string? projectId)
+    public static DirectoryNode ServiceAccounts(CallerOutcome outcome, Func<CallerIdentity, string> emailOf)
     {
         if (outcome is CallerOutcome.NoIdentity none)
             return new DirectoryNode(new Dictionary<string, MetadataNode>(), KeyStyle.Free, missingChildMessage: none.Reason);
 
         var identity = ((CallerOutcome.Resolved)outcome).Identity;
-        var email = identity.GoogleServiceAccount ?? $"{projectId}.svc.id.goog";
+        var email = emailOf(identity);
         var account = new DirectoryNode(new Dictionary<string, MetadataNode>(StringComparer.Ordinal)
         {
             ["aliases"] = ValueNode.List(["default"]),
@@ -60,9 +59,10 @@ internal static class MetadataTreeBuilder
             ["scopes"] = ValueNode.List(identity.Scopes),
             ["token"] = new CredentialLeaf(CredentialKind.AccessToken, identity),
         });
-        return new DirectoryNode(
-            new Dictionary<string, MetadataNode>(StringComparer.Ordinal) { ["default"] = account, [email] = account },
-            KeyStyle.Free);
+        var accounts = new Dictionary<string, MetadataNode>(StringComparer.Ordinal) { ["default"] = account };
+        if (!email.Contains('/', StringComparison.Ordinal))
+            accounts[email] = account; // a principal:// identifier cannot be a path segment; it is reached as default/ only
+        return new DirectoryNode(accounts, KeyStyle.Free);
     }
 
     private static void AddText(Dictionary<string, MetadataNode> directory, string key, string? value)

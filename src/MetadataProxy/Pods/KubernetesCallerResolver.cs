@@ -86,15 +86,7 @@ internal sealed class KubernetesCallerResolver(
         {
             ServiceAccountState.Found { Annotations: null } found => new CallerOutcome.Refused(CallerRefusal.InvalidAnnotation,
                 $"Kubernetes service account {ksa}: {found.Problem}."),
-            ServiceAccountState.Found found => new CallerOutcome.Resolved(
-                new CallerIdentity(pod.Namespace, pod.ServiceAccount, found.Annotations.GoogleServiceAccount, CallerIdentity.DefaultScopes)
-                {
-                    PodName = pod.Name,
-                    PodUid = pod.Uid,
-                    ServiceAccountUid = found.Uid,
-                    QuotaProject = found.Annotations.QuotaProject,
-                    ReturnPrincipalIdAsEmail = found.Annotations.ReturnPrincipalIdAsEmail,
-                }),
+            ServiceAccountState.Found found => new CallerOutcome.Resolved(CallerIdentities.For(pod, found, found.Annotations)),
             ServiceAccountState.Missing => new CallerOutcome.Refused(CallerRefusal.ServiceAccountMissing,
                 $"Pod {pod} runs as Kubernetes service account {ksa}, which does not exist."),
             ServiceAccountState.Unavailable unavailable => new CallerOutcome.Refused(CallerRefusal.ServiceAccountUnavailable,

@@ -9,4 +9,7 @@ internal sealed class TokenOptions
 
     /// <summary>Lifetime asked for the pod-bound Kubernetes service-account token (the API server's minimum is 10 minutes).</summary>
     public TimeSpan KsaTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Concurrent exchanges with Google (STS and IAM Credentials) at most.</summary>
+    public int MaxConcurrentGoogleCalls { get; set; } = 16;
 }

@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using Google.Apis.Auth.OAuth2;
+using MetadataProxy.Identity;
+using MetadataProxy.Pods;
+using Microsoft.Extensions.Options;
+
+namespace MetadataProxy.Tokens;
+
+/// <summary>
+/// Turns a caller's KSA into Google tokens with Google.Apis.Auth doing the OAuth work: a
+/// <see cref="ProgrammaticExternalAccountCredential"/> exchanges a pod-bound KSA token at STS; with a Google service
+/// account it is impersonated through IAM Credentials. One credential chain per (KSA, GSA, scopes), so the
+/// library's own cache keeps the federated token; every fetch here asks for a new final token.
+/// </summary>
+internal sealed class WorkloadIdentityExchange(
+    KsaTokenSource ksaTokens,
+    PodIndex pods,
+    IOptions<WorkloadIdentityOptions> options,
+    IOptions<TokenOptions> tokenOptions,
+    TimeProvider time) : IDisposable
+{
+    private const string JwtTokenType = "urn:ietf:params:oauth:token-type:jwt";
+    private const int MaxChains = 4096;
+
+    private readonly ConcurrentDictionary<string, GoogleCredential> _chains = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _googleCalls = new(tokenOptions.Value.MaxConcurrentGoogleCalls, tokenOptions.Value.MaxConcurrentGoogleCalls);
+
+    public Task<TokenOutcome> FetchAccessTokenAsync(CallerIdentity caller, IReadOnlyList<string> scopes, CancellationToken cancellationToken) =>
+        RunAsync(async ct =>
+        {
+            var chain = Chain(caller, scopes);
+            var underlying = (ServiceCredential)chain.UnderlyingCredential;
+            await underlying.RequestAccessTokenAsync(ct);
+            var token = underlying.Token;
+            return token?.AccessToken is { Length: > 0 } value && token.ExpiresInSeconds is { } seconds
+                ? new TokenOutcome.AccessToken(value, new DateTimeOffset(token.IssuedUtc, TimeSpan.Zero).AddSeconds(seconds))
+                : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered without an access token or its lifetime.");
+        }, cancellationToken);
+
+    public Task<TokenOutcome> FetchIdTokenAsync(CallerIdentity caller, IdTokenRequest request, CancellationToken cancellationToken) =>
+        RunAsync(async ct =>
+        {
+            var oidc = await Chain(caller, CallerIdentity.DefaultScopes).GetOidcTokenAsync(OidcTokenOptions.FromTargetAudience(request.Audience), ct);
+            var jwt = await oidc.GetAccessTokenAsync(ct);
+            return JwtExpiry.Read(jwt) is { } expiresAt
+                ? new TokenOutcome.IdToken(jwt, expiresAt)
+                : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google returned an ID token without an expiry.");
+        }, cancellationToken);
+
+    /// <summary>Drops credential chains of accounts no live pod uses.</summary>
+    public void Forget(Func<string, bool> keep)
+    {
+        foreach (var key in _chains.Keys.Where(k => !keep(k)).ToList())
+            _chains.TryRemove(key, out _);
+    }
+
+    public static string AccountOf(string chainKey) => chainKey[..chainKey.IndexOf('|', StringComparison.Ordinal)];
+
+    public void Dispose() => _googleCalls.Dispose();
+
+    private async Task<TokenOutcome> RunAsync(Func<CancellationToken, Task<TokenOutcome>> call, CancellationToken cancellationToken)
+    {
+        await _googleCalls.WaitAsync(cancellationToken);
+        try
+        {
+            return await UpstreamCall.RunAsync(tokenOptions.Value.UpstreamDeadline, time, call, cancellationToken);
+        }
+        catch (KsaSubjectTokenException e)
+        {
+            return new TokenOutcome.Refused(e.Retryable ? TokenRefusal.UpstreamUnavailable : TokenRefusal.UpstreamRejected, e.Message);
+        }
+        finally
+        {
+            _googleCalls.Release();
+        }
+    }
+
+    private GoogleCredential Chain(CallerIdentity caller, IReadOnlyList<string> scopes)
+    {
+        var key = $"{caller.Namespace}/{caller.KubernetesServiceAccount}/{caller.ServiceAccountUid}|{caller.GoogleServiceAccount}|{caller.QuotaProject}|{string.Join(' ', scopes)}";
+        if (_chains.TryGetValue(key, out var chain))
+            return chain;
+        if (_chains.Count >= MaxChains)
+            _chains.Clear();
+        return _chains.GetOrAdd(key, _ => Build(caller, scopes));
+    }
+
+    private GoogleCredential Build(CallerIdentity caller, IReadOnlyList<string> scopes)
+    {
+        var wi = options.Value;
+        var federated = new ProgrammaticExternalAccountCredential(new ProgrammaticExternalAccountCredential.Initializer(
+            wi.StsEndpoint.AbsoluteUri, wi.ProviderResourceName(), JwtTokenType, new PodSubjectTokenProvider(caller, ksaTokens, pods))
+        {
+            // Direct resource access uses the federated token itself, so it carries the requested scopes.
+            Scopes = caller.GoogleServiceAccount is null ? scopes : null,
+        });
+        var source = GoogleCredential.FromProgrammaticExternalAccountCredential(federated);
+        if (caller.QuotaProject is not null)
+            source = source.CreateWithQuotaProject(caller.QuotaProject);
+        if (caller.GoogleServiceAccount is null)
+            return source;
+        return source.Impersonate(new ImpersonatedCredential.Initializer(caller.GoogleServiceAccount)
+        {
+            Scopes = scopes,
+            HttpClientFactory = new IamEndpointHttpClientFactory(wi.IamCredentialsEndpoint),
+        });
+    }
+}

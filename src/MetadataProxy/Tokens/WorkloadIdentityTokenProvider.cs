@@ -1,0 +1,50 @@
+using MetadataProxy.Identity;
+using Microsoft.Extensions.Options;
+
+namespace MetadataProxy.Tokens;
+
+/// <summary>
+/// Kubernetes mode's tokens (decision 4): from the cache when there, else one exchange per key; a caller never waits
+/// longer than <c>Tokens:UpstreamDeadline</c>, and an exchange that outlives its caller still fills the cache.
+/// </summary>
+internal sealed class WorkloadIdentityTokenProvider(
+    WorkloadIdentityExchange exchange,
+    TokenCache<AccessTokenKey> accessTokens,
+    TokenCache<IdTokenKey> idTokens,
+    IOptions<TokenOptions> options,
+    TimeProvider time) : ITokenProvider
+{
+    public ValueTask<TokenOutcome> GetAccessTokenAsync(CallerIdentity caller, IReadOnlyList<string> scopes, CancellationToken cancellationToken) =>
+        WithinDeadlineAsync(accessTokens.GetAsync(AccessTokenKey.For(caller, scopes), ct => exchange.FetchAccessTokenAsync(caller, scopes, ct), cancellationToken), cancellationToken);
+
+    public ValueTask<TokenOutcome> GetIdTokenAsync(CallerIdentity caller, IdTokenRequest request, CancellationToken cancellationToken)
+    {
+        if (caller.GoogleServiceAccount is null)
+        {
+            // ID-5, in GKE's words.
+            return ValueTask.FromResult<TokenOutcome>(new TokenOutcome.Refused(TokenRefusal.NoGoogleServiceAccount,
+                $"Your Kubernetes service account ({caller}) is not annotated with a target Google service account, which is a requirement " +
+                "for retrieving Identity Tokens using Workload Identity. Please add the iam.gke.io/gcp-service-account=[GSA_NAME]@[PROJECT_ID] " +
+                "annotation to your Kubernetes service account."));
+        }
+
+        return WithinDeadlineAsync(idTokens.GetAsync(IdTokenKey.For(caller, request), ct => exchange.FetchIdTokenAsync(caller, request, ct), cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Fetches the default-scope access token of a pod's identity before it asks.</summary>
+    public Task PrefetchAsync(CallerIdentity caller) =>
+        accessTokens.PrefetchAsync(AccessTokenKey.For(caller, caller.Scopes), ct => exchange.FetchAccessTokenAsync(caller, caller.Scopes, ct));
+
+    private async ValueTask<TokenOutcome> WithinDeadlineAsync(Task<TokenOutcome> pending, CancellationToken cancellationToken)
+    {
+        var deadline = options.Value.UpstreamDeadline;
+        try
+        {
+            return await pending.WaitAsync(deadline, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google did not answer within {deadline.TotalSeconds:0.#} s; retry shortly.");
+        }
+    }
+}
