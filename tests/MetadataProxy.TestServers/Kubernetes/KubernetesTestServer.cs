@@ -1,0 +1,165 @@
+using System.Net;
+using k8s;
+using k8s.Models;
+using MetadataProxy.TestServers.Jwt;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace MetadataProxy.TestServers.Kubernetes;
+
+/// <summary>A Kubernetes API server on 127.0.0.1 that speaks the kube-apiserver's wire format for what MetadataProxy
+/// uses: pod list/watch (field selectors, resourceVersions, bookmarks, 410 Expired), pod, ServiceAccount and Node
+/// gets, the TokenRequest subresource and the issuer's OIDC discovery; with switches for the failures an informer
+/// must survive. Timers (bookmarks, timeoutSeconds, GoDown) and token times run on <see cref="Time"/>.</summary>
+public sealed class KubernetesTestServer : IAsyncDisposable
+{
+    private readonly ServerSettings _settings = new() { BearerToken = Base64Url.Encode(Guid.NewGuid().ToByteArray()) };
+    private readonly ServerCounters _counters = new();
+    private readonly JwtSigner _signer = new("kube-test-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly ClusterStore _store;
+    private readonly Outage _outage;
+    private WebApplication? _app;
+
+    private KubernetesTestServer()
+    {
+        _store = new ClusterStore(() => _settings.Time.GetUtcNow());
+        _outage = new Outage(_settings);
+    }
+
+    public Uri BaseAddress => _settings.BaseAddress;
+
+    public string BearerToken => _settings.BearerToken;
+
+    public string Issuer => _settings.Issuer;
+
+    public string JwksJson => _signer.JwksJson();
+
+    public TimeSpan BookmarkInterval { get => _settings.BookmarkInterval; set => _settings.BookmarkInterval = value; }
+
+    public TimeSpan? MaxTokenExpiration { get => _settings.MaxTokenExpiration; set => _settings.MaxTokenExpiration = value; }
+
+    public TimeProvider Time { get => _settings.Time; set => _settings.Time = value; }
+
+    public int PodListCalls => _counters.PodLists;
+
+    public int PodWatchCalls => _counters.PodWatches;
+
+    public int PodGets => _counters.PodGets;
+
+    public int OpenWatches => _store.OpenWatches;
+
+    public int ServiceAccountGets => _counters.ServiceAccountGets;
+
+    public int NodeGets => _counters.NodeGets;
+
+    public int TokenRequests => _counters.TokenRequests;
+
+    public IReadOnlyList<TokenRequestRecord> TokenRequestsMade => _counters.TokenRequestsMade;
+
+    public static async Task<KubernetesTestServer> StartAsync(CancellationToken ct = default)
+    {
+        var server = new KubernetesTestServer();
+        try
+        {
+            await server.StartCoreAsync(ct);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A client configuration for this server (no TLS, the bearer token).</summary>
+    public KubernetesClientConfiguration ClientConfiguration() => new() { Host = BaseAddress.AbsoluteUri, AccessToken = BearerToken };
+
+    public string WriteKubeconfig(string path)
+    {
+        File.WriteAllText(path, KubeconfigFile.Render(BaseAddress, BearerToken));
+        return path;
+    }
+
+    public V1Pod AddPod(V1Pod pod) => _store.AddPod(pod);
+
+    public V1Pod UpdatePod(string ns, string name, Action<V1Pod> mutate) => _store.UpdatePod(ns, name, mutate);
+
+    public void DeletePod(string ns, string name) => _store.DeletePod(ns, name);
+
+    public V1Pod MarkPodTerminating(string ns, string name) => _store.UpdatePod(ns, name, pod =>
+    {
+        pod.Metadata.DeletionTimestamp = KubeObjects.Seconds(Time.GetUtcNow());
+        pod.Metadata.DeletionGracePeriodSeconds = pod.Spec?.TerminationGracePeriodSeconds ?? 30;
+    });
+
+    public V1Pod? GetPod(string ns, string name) => _store.GetPod(ns, name);
+
+    public V1ServiceAccount AddServiceAccount(V1ServiceAccount sa) => _store.AddServiceAccount(sa);
+
+    public V1ServiceAccount UpdateServiceAccount(string ns, string name, Action<V1ServiceAccount> mutate) => _store.UpdateServiceAccount(ns, name, mutate);
+
+    public void DeleteServiceAccount(string ns, string name) => _store.DeleteServiceAccount(ns, name);
+
+    public V1Node AddNode(V1Node node) => _store.AddNode(node);
+
+    public V1Node UpdateNode(string name, Action<V1Node> mutate) => _store.UpdateNode(name, mutate);
+
+    /// <summary>Cuts every open watch connection mid-stream.</summary>
+    public void DropWatches() => _store.AbortWatches();
+
+    /// <summary>etcd compaction: every resourceVersion issued so far is now too old to watch from.</summary>
+    public void ExpireResourceVersions() => _store.ExpireResourceVersions();
+
+    /// <summary>Every request resets its connection and open watches are cut, until <see cref="ComeUp"/>.</summary>
+    public void GoDown() => GoDownCore(null);
+
+    /// <summary>Every request resets its connection and open watches are cut, for <paramref name="duration"/> of <see cref="Time"/>.</summary>
+    public void GoDown(TimeSpan duration) => GoDownCore(duration);
+
+    public void ComeUp() => _outage.ComeUp();
+
+    public async ValueTask DisposeAsync()
+    {
+        _store.AbortWatches();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        _signer.Dispose();
+    }
+
+    private void GoDownCore(TimeSpan? duration)
+    {
+        _outage.GoDown(duration);
+        _store.AbortWatches();
+    }
+
+    private async Task StartCoreAsync(CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.AddSingleton(_settings);
+        builder.Services.AddSingleton(_counters);
+        builder.Services.AddSingleton(_store);
+        builder.Services.AddSingleton(_outage);
+        builder.Services.AddSingleton(_signer);
+        builder.Services.AddSingleton<ServiceAccountTokenIssuer>();
+
+        var app = builder.Build();
+        app.UseMiddleware<RequestGate>();
+        app.MapPods();
+        app.MapObjects();
+        app.MapTokenRequest();
+        app.MapDiscovery();
+        app.MapFallback("{*path}", () => KubeResults.Status(KubeStatus.NoSuchPath()));
+        _app = app;
+
+        await app.StartAsync(ct);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _settings.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using k8s.Models;
+
+namespace MetadataProxy.TestServers.Kubernetes;
+
+/// <summary>List, watch and get pods: <c>/api/v1/pods</c>, <c>/api/v1/namespaces/{ns}/pods[/{name}]</c>.</summary>
+internal static class PodEndpoints
+{
+    public static void MapPods(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/pods", (HttpContext context, ClusterStore store, ServerSettings settings, ServerCounters counters) =>
+            ListOrWatchAsync(context, store, settings, counters, null));
+        app.MapGet("/api/v1/namespaces/{ns}/pods", (HttpContext context, ClusterStore store, ServerSettings settings, ServerCounters counters, string ns) =>
+            ListOrWatchAsync(context, store, settings, counters, ns));
+        app.MapGet("/api/v1/namespaces/{ns}/pods/{name}", (ClusterStore store, ServerCounters counters, string ns, string name) =>
+        {
+            counters.PodGet();
+            return store.GetPod(ns, name) is { } pod ? KubeResults.Object(pod) : KubeResults.Status(KubeStatus.NotFound("pods", name));
+        });
+    }
+
+    private static async Task ListOrWatchAsync(HttpContext context, ClusterStore store, ServerSettings settings, ServerCounters counters, string? ns)
+    {
+        var query = context.Request.Query;
+        if (!PodFieldSelector.TryParse(query["fieldSelector"], out var selector, out var error))
+        {
+            await KubeResults.WriteStatusAsync(context, KubeStatus.BadRequest(error!));
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(query["labelSelector"]))
+        {
+            await KubeResults.WriteStatusAsync(context, KubeStatus.BadRequest("labelSelector is not supported by the Kubernetes test server"));
+            return;
+        }
+
+        string? resourceVersion = query["resourceVersion"];
+        long? from = null;
+        if (!string.IsNullOrEmpty(resourceVersion))
+        {
+            if (!KubeObjects.TryParse(resourceVersion, out var parsed))
+            {
+                await KubeResults.WriteStatusAsync(context, KubeStatus.BadRequest($"invalid resource version: {resourceVersion}"));
+                return;
+            }
+
+            from = parsed;
+        }
+
+        if (IsTrue(query["watch"]))
+        {
+            counters.PodWatch();
+            int? timeoutSeconds = int.TryParse(query["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
+            var request = new PodWatchRequest(ns, selector, from, IsTrue(query["allowWatchBookmarks"]), timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+            await PodWatchStream.RunAsync(context, store, settings, request);
+            return;
+        }
+
+        counters.PodList();
+        var (current, items) = store.ListPods(p => (ns is null || p.Metadata.NamespaceProperty == ns) && selector.Matches(p));
+        foreach (var item in items)
+        {
+            // List items travel without kind/apiVersion (kubernetes/kubernetes#3030).
+            item.Kind = null;
+            item.ApiVersion = null;
+        }
+
+        var list = new V1PodList
+        {
+            Kind = "PodList",
+            ApiVersion = "v1",
+            Metadata = new V1ListMeta { ResourceVersion = KubeObjects.Format(current) },
+            Items = items,
+        };
+        await KubeResults.Object(list).ExecuteAsync(context);
+    }
+
+    /// <summary>Query booleans as Go's strconv.ParseBool reads them.</summary>
+    private static bool IsTrue(string? value) => value is "1" or "t" or "T" or "true" or "TRUE" or "True";
+}

@@ -1,0 +1,59 @@
+
+namespace MetadataProxy.TestServers.Kubernetes;
+
+/// <summary>Serves one <c>watch=true</c> request: 200, application/json, chunked, one event per line, flushed per
+/// event, until timeoutSeconds, the client leaves, or the server cuts the connection.</summary>
+internal static class PodWatchStream
+{
+    public static async Task RunAsync(HttpContext context, ClusterStore store, ServerSettings settings, PodWatchRequest request)
+    {
+        var aborted = context.RequestAborted;
+        var watch = new PodWatch(request.Namespace, request.Selector, context.Abort);
+        var expired = store.StartWatch(watch, request.From);
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = KubeResults.JsonContentType;
+        if (expired is not null)
+        {
+            // The watch cache answers a too-old resourceVersion with one ERROR event and ends the stream.
+            await context.Response.WriteAsync(WatchLines.Error(expired), aborted);
+            return;
+        }
+
+        var interval = settings.BookmarkInterval;
+        using var bookmarks = request.AllowBookmarks
+            ? settings.Time.CreateTimer(_ => store.SendBookmark(watch), null, interval, interval)
+            : null;
+        using var timeout = request.Timeout is { } t
+            ? settings.Time.CreateTimer(_ => watch.End(), null, t, Timeout.InfiniteTimeSpan)
+            : null;
+        try
+        {
+            // Headers go out at once, as the API server flushes them before the first event.
+            await context.Response.StartAsync(aborted);
+            await context.Response.Body.FlushAsync(aborted);
+            await foreach (var line in watch.Lines.ReadAllAsync(aborted))
+            {
+                await context.Response.WriteAsync(line, aborted);
+                await context.Response.Body.FlushAsync(aborted);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away, or DropWatches/GoDown cut the connection.
+        }
+        catch (IOException)
+        {
+            // The connection broke under a write.
+        }
+        finally
+        {
+            store.StopWatch(watch);
+        }
+
+        if (watch.Aborted)
+        {
+            context.Abort();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+namespace MetadataProxy.TestServers.Kubernetes;
+
+internal sealed class ServerCounters
+{
+    private readonly Lock _gate = new();
+    private readonly List<TokenRequestRecord> _tokenRequests = [];
+    private int _podLists;
+    private int _podWatches;
+    private int _podGets;
+    private int _serviceAccountGets;
+    private int _nodeGets;
+
+    public int PodLists => Volatile.Read(ref _podLists);
+
+    public int PodWatches => Volatile.Read(ref _podWatches);
+
+    public int PodGets => Volatile.Read(ref _podGets);
+
+    public int ServiceAccountGets => Volatile.Read(ref _serviceAccountGets);
+
+    public int NodeGets => Volatile.Read(ref _nodeGets);
+
+    public int TokenRequests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _tokenRequests.Count;
+            }
+        }
+    }
+
+    public IReadOnlyList<TokenRequestRecord> TokenRequestsMade
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _tokenRequests];
+            }
+        }
+    }
+
+    public void PodList() => Interlocked.Increment(ref _podLists);
+
+    public void PodWatch() => Interlocked.Increment(ref _podWatches);
+
+    public void PodGet() => Interlocked.Increment(ref _podGets);
+
+    public void ServiceAccountGet() => Interlocked.Increment(ref _serviceAccountGets);
+
+    public void NodeGet() => Interlocked.Increment(ref _nodeGets);
+
+    public void TokenRequest(TokenRequestRecord record)
+    {
+        lock (_gate)
+        {
+            _tokenRequests.Add(record);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace MetadataProxy.TestServers.Kubernetes;
+
+/// <summary>What tests may change while the server runs; read on every use.</summary>
+internal sealed class ServerSettings
+{
+    public required string BearerToken { get; init; }
+
+    public Uri BaseAddress { get; set; } = new("http://127.0.0.1/");
+
+    public string Issuer => BaseAddress.AbsoluteUri.TrimEnd('/');
+
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan? MaxTokenExpiration { get; set; }
+}
