@@ -75,34 +75,41 @@ internal sealed class WorkloadIdentityExchange(
         }
     }
 
+    /// <summary>
+    /// The final credential: the federated source itself for direct resource access (it carries the scopes), else an
+    /// impersonation on top of the account's one federated source, so one STS token serves every scope set.
+    /// </summary>
     private GoogleCredential Chain(CallerIdentity caller, IReadOnlyList<string> scopes)
     {
-        var key = $"{caller.Namespace}/{caller.KubernetesServiceAccount}/{caller.ServiceAccountUid}|{caller.GoogleServiceAccount}|{caller.QuotaProject}|{string.Join(' ', scopes)}";
-        if (_chains.TryGetValue(key, out var chain))
-            return chain;
-        if (_chains.Count >= MaxChains)
-            _chains.Clear();
-        return _chains.GetOrAdd(key, _ => Build(caller, scopes));
+        var account = $"{caller.Namespace}/{caller.KubernetesServiceAccount}/{caller.ServiceAccountUid}|{caller.QuotaProject}";
+        if (caller.GoogleServiceAccount is not { } gsa)
+            return Cached($"{account}|direct|{string.Join(' ', scopes)}", () => Federated(caller, scopes));
+        var source = Cached($"{account}|source", () => Federated(caller, scopes: null));
+        return Cached($"{account}|{gsa}|{string.Join(' ', scopes)}", () => source.Impersonate(new ImpersonatedCredential.Initializer(gsa)
+        {
+            Scopes = scopes,
+            HttpClientFactory = new IamEndpointHttpClientFactory(options.Value.IamCredentialsEndpoint),
+        }));
     }
 
-    private GoogleCredential Build(CallerIdentity caller, IReadOnlyList<string> scopes)
+    private GoogleCredential Federated(CallerIdentity caller, IReadOnlyList<string>? scopes)
     {
         var wi = options.Value;
         var federated = new ProgrammaticExternalAccountCredential(new ProgrammaticExternalAccountCredential.Initializer(
             wi.StsEndpoint.AbsoluteUri, wi.ProviderResourceName(), JwtTokenType, new PodSubjectTokenProvider(caller, ksaTokens, pods))
         {
-            // Direct resource access uses the federated token itself, so it carries the requested scopes.
-            Scopes = caller.GoogleServiceAccount is null ? scopes : null,
+            Scopes = scopes,
         });
         var source = GoogleCredential.FromProgrammaticExternalAccountCredential(federated);
-        if (caller.QuotaProject is not null)
-            source = source.CreateWithQuotaProject(caller.QuotaProject);
-        if (caller.GoogleServiceAccount is null)
-            return source;
-        return source.Impersonate(new ImpersonatedCredential.Initializer(caller.GoogleServiceAccount)
-        {
-            Scopes = scopes,
-            HttpClientFactory = new IamEndpointHttpClientFactory(wi.IamCredentialsEndpoint),
-        });
+        return caller.QuotaProject is null ? source : source.CreateWithQuotaProject(caller.QuotaProject);
+    }
+
+    private GoogleCredential Cached(string key, Func<GoogleCredential> create)
+    {
+        if (_chains.TryGetValue(key, out var chain))
+            return chain;
+        if (_chains.Count >= MaxChains)
+            _chains.Clear();
+        return _chains.GetOrAdd(key, _ => create());
     }
 }
