@@ -15,6 +15,7 @@ internal sealed class ClusterStore
     private readonly ObjectTable<V1Node> _nodes;
     private readonly List<PodChange> _history = [];
     private readonly List<PodWatch> _watches = [];
+    private readonly CountWaiters _watchCountWaiters = new();
 
     // Watching from a resourceVersion below this one is "too old" (etcd compacted it away).
     private long _oldestWatchable;
@@ -34,6 +35,14 @@ internal sealed class ClusterStore
             {
                 return _watches.Count;
             }
+        }
+    }
+
+    public Task WhenOpenWatches(Func<int, bool> condition)
+    {
+        lock (_gate)
+        {
+            return _watchCountWaiters.WaitAsync(_watches.Count, condition);
         }
     }
 
@@ -109,6 +118,7 @@ internal sealed class ClusterStore
             }
 
             _watches.Add(watch);
+            _watchCountWaiters.Notify(_watches.Count);
             return null;
         }
     }
@@ -117,7 +127,10 @@ internal sealed class ClusterStore
     {
         lock (_gate)
         {
-            _watches.Remove(watch);
+            if (_watches.Remove(watch))
+            {
+                _watchCountWaiters.Notify(_watches.Count);
+            }
         }
     }
 
@@ -139,6 +152,7 @@ internal sealed class ClusterStore
             }
 
             _watches.Clear();
+            _watchCountWaiters.Notify(0);
         }
     }
 

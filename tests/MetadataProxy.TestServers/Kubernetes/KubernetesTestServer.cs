@@ -56,6 +56,11 @@ public sealed class KubernetesTestServer : IAsyncDisposable
 
     public IReadOnlyList<TokenRequestRecord> TokenRequestsMade => _counters.TokenRequestsMade;
 
+    /// <summary>Completes once the number of open pod watches satisfies <paramref name="condition"/> (at once if it
+    /// already does): "the informer's watch is established", "the watch is gone".</summary>
+    public Task WaitForOpenWatchesAsync(Func<int, bool> condition, CancellationToken ct = default) =>
+        _store.WhenOpenWatches(condition).WaitAsync(ct);
+
     public static async Task<KubernetesTestServer> StartAsync(CancellationToken ct = default)
     {
         var server = new KubernetesTestServer();

@@ -76,7 +76,7 @@ public sealed class WatchFailureTests : KubernetesServerFixture
     public async Task DropWatches_BeforeAnyEvent_EnumerationThrows()
     {
         await using var watch = PodWatchRecorder.Start(Client);
-        await WaitForAsync(() => Server.OpenWatches == 1);
+        await Server.WaitForOpenWatchesAsync(n => n == 1, Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct);
 
         Server.DropWatches();
 
@@ -116,16 +116,5 @@ public sealed class WatchFailureTests : KubernetesServerFixture
 
         Assert.IsType<IOException>(ended);
         Assert.Equal("p", pod.Metadata.Name);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
-        while (!condition())
-        {
-            await tick.WaitForNextTickAsync(timeout.Token);
-        }
     }
 }
