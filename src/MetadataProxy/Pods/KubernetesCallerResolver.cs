@@ -15,6 +15,7 @@ namespace MetadataProxy.Pods;
 /// </summary>
 internal sealed class KubernetesCallerResolver(
     PodIndex index,
+    PodInformer informer,
     PodLister lister,
     ServiceAccountCache accounts,
     NodeInfo node,
@@ -57,6 +58,14 @@ internal sealed class KubernetesCallerResolver(
     private async Task<(ImmutableArray<PodRecord>? Pods, string How)> FindAsync(IPAddress address, CancellationToken cancellationToken)
     {
         var pods = index.LiveAt(address);
+        if (!pods.IsEmpty && !informer.Current)
+        {
+            // The watch is down: the pod at this address may be gone and the address reused. Ask the API server;
+            // if it cannot answer either (an outage), pods already known keep resolving.
+            var listed = await lister.LiveAtAsync(address, cancellationToken);
+            return listed is { } truth ? (truth, "verified") : (pods, "index_stale");
+        }
+
         if (!pods.IsEmpty)
             return (pods, "index");
 

@@ -25,9 +25,16 @@ internal sealed partial class PodInformer(
 
     private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), Random.Shared.NextDouble);
     private volatile bool _synced;
+    private volatile bool _current;
     private long _lastEventTicks;
 
     public bool Synced => _synced;
+
+    /// <summary>
+    /// True while the index follows a live watch; false from a failure until the next list or watch event, when a
+    /// pod may have gone and its address been reused without the index knowing.
+    /// </summary>
+    public bool Current => _current;
 
     /// <summary>When the informer last heard from the API server (an event, a bookmark or a list).</summary>
     public DateTimeOffset? LastContact => Interlocked.Read(ref _lastEventTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
@@ -49,6 +56,7 @@ internal sealed partial class PodInformer(
                     resourceVersion = list.Metadata.ResourceVersion;
                     Touch();
                     _synced = true;
+                    _current = true;
                     metrics.PodIndexRelisted(index.Count);
                     events.Listed(index.All);
                     Log.Listed(logger, index.Count, resourceVersion);
@@ -56,7 +64,10 @@ internal sealed partial class PodInformer(
 
                 resourceVersion = await WatchAsync(selector, resourceVersion, stoppingToken);
                 if (resourceVersion is null)
+                {
+                    _current = false;
                     Log.Expired(logger);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -64,6 +75,7 @@ internal sealed partial class PodInformer(
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException or System.Text.Json.JsonException)
             {
+                _current = false;
                 metrics.PodWatchFailed();
                 var delay = _backoff.Next();
                 Log.Failed(logger, e.Message, delay.TotalSeconds);
@@ -86,6 +98,7 @@ internal sealed partial class PodInformer(
         await foreach (var (type, pod) in stream)
         {
             Touch();
+            _current = true;
             _backoff.Reset();
             switch (type)
             {

@@ -12,19 +12,26 @@ namespace MetadataProxy.Pods;
 /// The live List behind a miss in the index: pods on this node whose first IP is the caller's
 /// (<c>status.podIP</c> matches only the first), one call per address at a time, under the API-call cap.
 /// </summary>
-internal sealed class PodLister(IKubernetes client, KubernetesCallLimiter limiter, IOptions<KubernetesOptions> options)
+internal sealed class PodLister(IKubernetes client, KubernetesCallLimiter limiter, IOptions<KubernetesOptions> options, TimeProvider time)
 {
+    /// <summary>After a failed list the API server is assumed down for this long, so requests do not each wait for it.</summary>
+    private static readonly TimeSpan AssumeDownFor = TimeSpan.FromSeconds(5);
+
+    private long _downUntilTicks;
+
     private readonly ConcurrentDictionary<IPAddress, Lazy<Task<ImmutableArray<PodRecord>?>>> _inFlight = new();
 
     /// <summary>Live pods at <paramref name="address"/>, or null when the API server could not be asked.</summary>
     public Task<ImmutableArray<PodRecord>?> LiveAtAsync(IPAddress address, CancellationToken cancellationToken) =>
-        _inFlight.GetOrAdd(address, a => new Lazy<Task<ImmutableArray<PodRecord>?>>(() => ListOnceAsync(a))).Value.WaitAsync(cancellationToken);
+        time.GetUtcNow().UtcTicks < Interlocked.Read(ref _downUntilTicks)
+            ? Task.FromResult<ImmutableArray<PodRecord>?>(null)
+            : _inFlight.GetOrAdd(address, a => new Lazy<Task<ImmutableArray<PodRecord>?>>(() => ListOnceAsync(a))).Value.WaitAsync(cancellationToken);
 
     private async Task<ImmutableArray<PodRecord>?> ListOnceAsync(IPAddress address)
     {
         try
         {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1), time);
             using var slot = await limiter.EnterAsync(deadline.Token);
             var list = await client.CoreV1.ListPodForAllNamespacesAsync(
                 fieldSelector: $"spec.nodeName={options.Value.NodeName},status.podIP={address}",
@@ -33,6 +40,7 @@ internal sealed class PodLister(IKubernetes client, KubernetesCallLimiter limite
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
         {
+            Interlocked.Exchange(ref _downUntilTicks, (time.GetUtcNow() + AssumeDownFor).UtcTicks);
             return null;
         }
         finally

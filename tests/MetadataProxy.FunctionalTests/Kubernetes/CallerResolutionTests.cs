@@ -1,0 +1,176 @@
+using MetadataProxy.FunctionalTests.Infrastructure;
+
+namespace MetadataProxy.FunctionalTests.Kubernetes;
+
+/// <summary>Issue 3: which pod is calling, through the real informer and KubernetesClient.</summary>
+public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<KubernetesLab>
+{
+    private const string Email = "/computeMetadata/v1/instance/service-accounts/default/email";
+
+    [Fact]
+    public async Task KnownPod_GetsItsKsasGoogleServiceAccount()
+    {
+        lab.AddPod("team-a", "known", "127.0.0.10", "app", gsa: "app@test-project.iam.gserviceaccount.com");
+        await WaitForEmailAsync("127.0.0.10", "app@test-project.iam.gserviceaccount.com");
+
+        var (response, listing) = await lab.Client("127.0.0.10").GetWithBodyAsync("/computeMetadata/v1/instance/service-accounts/");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("app@test-project.iam.gserviceaccount.com/\ndefault/\n", listing);
+    }
+
+    [Fact]
+    public async Task PodWithoutAnnotation_IsThePoolIdentity()
+    {
+        lab.AddPod("team-a", "plain", "127.0.0.11", "plain");
+        await WaitForEmailAsync("127.0.0.11", "test-project.svc.id.goog");
+    }
+
+    [Fact]
+    public async Task UnknownAddress_Is503AfterTheWaitWithRetryAfter()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (response, body) = await lab.Client("127.0.0.12").GetWithBodyAsync(Email);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("No live pod on node node-a has IP 127.0.0.12", body, StringComparison.Ordinal);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.4), $"answered after {clock.Elapsed}, before Identity:LookupWait");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"answered after {clock.Elapsed}, past the clients' 3 s budget");
+    }
+
+    [Fact]
+    public async Task PodCreated300MsAfterItsFirstRequest_ThatRequestSucceeds()
+    {
+        lab.EnsureServiceAccount("team-a", "late", "late@test-project.iam.gserviceaccount.com");
+        var request = lab.Client("127.0.0.13").GetWithBodyAsync(Email);
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        lab.AddPod("team-a", "late", "127.0.0.13", "late");
+
+        var (response, body) = await request;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("late@test-project.iam.gserviceaccount.com", body);
+    }
+
+    [Fact]
+    public async Task CompletedPodAndNewRunningPodWithTheSameIp_IsTheNewPod()
+    {
+        lab.AddPod("jobs", "job-1", "127.0.0.14", "job-old", gsa: "old@test-project.iam.gserviceaccount.com", edit: p => p.Status.Phase = "Succeeded");
+        lab.AddPod("jobs", "web-1", "127.0.0.14", "web-new", gsa: "new@test-project.iam.gserviceaccount.com");
+        await WaitForEmailAsync("127.0.0.14", "new@test-project.iam.gserviceaccount.com");
+    }
+
+    [Fact]
+    public async Task TwoRunningPodsWithOneIp_AreRefusedAsAmbiguous()
+    {
+        lab.AddPod("team-b", "twin-1", "127.0.0.15", "twin-1");
+        lab.AddPod("team-b", "twin-2", "127.0.0.15", "twin-2");
+        await KubernetesLab.WaitUntilAsync(async () =>
+        {
+            var (response, body) = await lab.Client("127.0.0.15").GetWithBodyAsync(Email);
+            return response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains("2 live pods on this node claim IP 127.0.0.15", StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task DeletedPod_IsRefusedOnceTheDeleteArrives()
+    {
+        lab.AddPod("team-b", "gone", "127.0.0.16", "gone");
+        await WaitForEmailAsync("127.0.0.16", "test-project.svc.id.goog");
+        var watchEvents = await Metric("metadata_proxy_pod_watch_events_total{type=\"deleted\"}");
+
+        lab.Kube.DeletePod("team-b", "gone");
+        await KubernetesLab.WaitUntilAsync(async () => await Metric("metadata_proxy_pod_watch_events_total{type=\"deleted\"}") > watchEvents);
+        var (response, _) = await lab.Client("127.0.0.16").GetWithBodyAsync(Email);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TerminatingPod_IsRefused()
+    {
+        lab.AddPod("team-b", "stopping", "127.0.0.17", "stopping");
+        await WaitForEmailAsync("127.0.0.17", "test-project.svc.id.goog");
+        lab.Kube.MarkPodTerminating("team-b", "stopping");
+        await KubernetesLab.WaitUntilAsync(async () => (await lab.Client("127.0.0.17").GetAsync(Email, flavor: true)).StatusCode == HttpStatusCode.ServiceUnavailable);
+    }
+
+    [Fact]
+    public async Task HostNetworkPodAndNodeAddress_Are403()
+    {
+        lab.AddPod("kube-system", "agent", "127.0.0.18", "agent", edit: p => p.Spec.HostNetwork = true);
+        await KubernetesLab.WaitUntilAsync(async () => (await lab.Client("127.0.0.18").GetAsync(Email, flavor: true)).StatusCode == HttpStatusCode.Forbidden);
+
+        var (response, body) = await lab.Client(KubernetesLab.NodeAddress.ToString()).GetWithBodyAsync(Email);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("Identity:HostNetworkPolicy is Deny", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HostNetworkCaller_StillGetsTheCallerIndependentValues()
+    {
+        var (response, body) = await lab.Client(KubernetesLab.NodeAddress.ToString()).GetWithBodyAsync("/computeMetadata/v1/project/project-id");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Fixture.ProjectId, body);
+    }
+
+    [Fact]
+    public async Task MalformedAnnotation_Is403NamingTheKsaAndTheProblem()
+    {
+        lab.AddPod("team-c", "bad", "127.0.0.19", "bad", gsa: "not-an-email");
+        await KubernetesLab.WaitUntilAsync(async () =>
+        {
+            var (response, body) = await lab.Client("127.0.0.19").GetWithBodyAsync(Email);
+            return response.StatusCode == HttpStatusCode.Forbidden
+                && body.Contains("Kubernetes service account team-c/bad: annotation iam.gke.io/gcp-service-account &#39;not-an-email&#39;", StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task MissingServiceAccount_Is403()
+    {
+        lab.Kube.AddPod(new k8s.Models.V1Pod
+        {
+            Metadata = new k8s.Models.V1ObjectMeta { Name = "orphan", NamespaceProperty = "team-c" },
+            Spec = new k8s.Models.V1PodSpec { NodeName = KubernetesLab.NodeName, ServiceAccountName = "nobody", Containers = [new k8s.Models.V1Container { Name = "a", Image = "a" }] },
+            Status = new k8s.Models.V1PodStatus { Phase = "Running", PodIP = "127.0.0.20", PodIPs = [new k8s.Models.V1PodIP { Ip = "127.0.0.20" }] },
+        });
+        await KubernetesLab.WaitUntilAsync(async () =>
+        {
+            var (response, body) = await lab.Client("127.0.0.20").GetWithBodyAsync(Email);
+            return response.StatusCode == HttpStatusCode.Forbidden && body.Contains("team-c/nobody, which does not exist", StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task AnnotationChange_IsEffectiveWithinTheTtl()
+    {
+        lab.AddPod("team-d", "moving", "127.0.0.21", "moving", gsa: "before@test-project.iam.gserviceaccount.com");
+        await WaitForEmailAsync("127.0.0.21", "before@test-project.iam.gserviceaccount.com");
+
+        var changed = DateTime.UtcNow;
+        lab.Kube.UpdateServiceAccount("team-d", "moving", sa => sa.Metadata.Annotations["iam.gke.io/gcp-service-account"] = "after@test-project.iam.gserviceaccount.com");
+        await WaitForEmailAsync("127.0.0.21", "after@test-project.iam.gserviceaccount.com");
+        Assert.True(DateTime.UtcNow - changed < TimeSpan.FromSeconds(2) + TimeSpan.FromSeconds(1), "the change took longer than the TTL (2 s) plus a read");
+    }
+
+    [Fact]
+    public async Task SecondPodIp_IsResolvedLikeTheFirst()
+    {
+        lab.AddPod("team-d", "dual", "127.0.0.22", "dual", gsa: "dual@test-project.iam.gserviceaccount.com",
+            edit: p => p.Status.PodIPs = [new k8s.Models.V1PodIP { Ip = "127.0.0.22" }, new k8s.Models.V1PodIP { Ip = "127.0.0.23" }]);
+        await WaitForEmailAsync("127.0.0.23", "dual@test-project.iam.gserviceaccount.com");
+    }
+
+    private async Task WaitForEmailAsync(string podIp, string email) =>
+        await KubernetesLab.WaitUntilAsync(async () =>
+        {
+            var (response, body) = await lab.Client(podIp).GetWithBodyAsync(Email);
+            return response.StatusCode == HttpStatusCode.OK && body == email;
+        });
+
+    private async Task<double> Metric(string series)
+    {
+        using var admin = new HttpClient { BaseAddress = lab.Proxy.AdminUri };
+        var text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,134 @@
+using k8s.Models;
+using MetadataProxy.FunctionalTests.Infrastructure;
+using MetadataProxy.TestServers.Google;
+using MetadataProxy.TestServers.Kubernetes;
+
+namespace MetadataProxy.FunctionalTests.Kubernetes;
+
+/// <summary>
+/// The server in Kubernetes mode with the real KubernetesClient and Google.Apis.Auth talking HTTP to the Kubernetes
+/// and Google test servers. Pods get loopback addresses (127.0.0.x) and clients bind to them, so the server sees
+/// each pod as a distinct caller.
+/// </summary>
+public sealed class KubernetesLab : IAsyncLifetime
+{
+    public const string NodeName = "node-a";
+    public const string ProjectNumber = "123456789012";
+    public const string PoolId = "test-pool";
+    public const string ProviderId = "kubernetes";
+    public const string Zone = "us-central1-b";
+    public static readonly IPAddress NodeAddress = IPAddress.Parse("127.0.0.250");
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("metadata-proxy-kube-").FullName;
+    private ProxyServer? _proxy;
+
+    public KubernetesTestServer Kube { get; private set; } = null!;
+
+    public GoogleTestServer Google { get; private set; } = null!;
+
+    internal ProxyServer Proxy => _proxy ?? throw new InvalidOperationException("Not started.");
+
+    /// <summary>Extra settings for a lab of a test class's own.</summary>
+    public Dictionary<string, string?> Settings { get; } = new()
+    {
+        ["Identity:ServiceAccountCacheTtl"] = "00:00:02",
+    };
+
+    public static string PrincipalOf(string ns, string ksa) =>
+        GoogleTestServer.PrincipalFor(ProjectNumber, PoolId, $"system:serviceaccount:{ns}:{ksa}");
+
+    public async ValueTask InitializeAsync()
+    {
+        Kube = await KubernetesTestServer.StartAsync(TestContext.Current.CancellationToken);
+        Google = await GoogleTestServer.StartAsync(TestContext.Current.CancellationToken);
+        Kube.AddNode(new V1Node
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = NodeName,
+                Labels = new Dictionary<string, string> { ["topology.kubernetes.io/zone"] = Zone, ["kubernetes.io/hostname"] = "node-a.example.internal" },
+            },
+            Status = new V1NodeStatus { Addresses = [new V1NodeAddress { Type = "InternalIP", Address = NodeAddress.ToString() }] },
+        });
+        Google.AddProvider(ProjectNumber, PoolId, ProviderId, Kube.Issuer, JwksSource.FromJson(Kube.JwksJson));
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["Mode"] = "Kubernetes",
+            ["Kubernetes:Kubeconfig"] = Kube.WriteKubeconfig(Path.Combine(_directory, "kubeconfig")),
+            ["Kubernetes:NodeName"] = NodeName,
+            ["WorkloadIdentity:ProjectId"] = Fixture.ProjectId,
+            ["WorkloadIdentity:ProjectNumber"] = ProjectNumber,
+            ["WorkloadIdentity:PoolId"] = PoolId,
+            ["WorkloadIdentity:ProviderId"] = ProviderId,
+            ["WorkloadIdentity:StsEndpoint"] = Google.StsTokenUrl.AbsoluteUri,
+            ["WorkloadIdentity:IamCredentialsEndpoint"] = Google.IamCredentialsBaseUrl.AbsoluteUri,
+            ["Metadata:ClusterName"] = Fixture.ClusterName,
+            ["Metadata:ClusterLocation"] = Fixture.ClusterLocation,
+            ["Metadata:ClusterUid"] = Fixture.ClusterUid,
+            ["Metadata:InstanceId"] = Fixture.InstanceId,
+        };
+        foreach (var (key, value) in Settings)
+            settings[key] = value;
+        _proxy = await ProxyServer.StartAsync(settings);
+        await WaitUntilAsync(async () =>
+        {
+            using var admin = new HttpClient { BaseAddress = Proxy.AdminUri };
+            using var ready = await admin.GetAsync("/readyz", TestContext.Current.CancellationToken);
+            return ready.IsSuccessStatusCode;
+        });
+    }
+
+    public HttpClient Client(string podIp) => Proxy.CreateClient(IPAddress.Parse(podIp));
+
+    /// <summary>A ServiceAccount (annotated when <paramref name="gsa"/> is given) and a Running pod that uses it.</summary>
+    public V1Pod AddPod(string ns, string name, string ip, string ksa, string? gsa = null, Action<V1Pod>? edit = null)
+    {
+        EnsureServiceAccount(ns, ksa, gsa);
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+            Spec = new V1PodSpec { NodeName = NodeName, ServiceAccountName = ksa, Containers = [new V1Container { Name = "app", Image = "app:1" }] },
+            Status = new V1PodStatus { Phase = "Running", PodIP = ip, PodIPs = [new V1PodIP { Ip = ip }] },
+        };
+        edit?.Invoke(pod);
+        return Kube.AddPod(pod);
+    }
+
+    public void EnsureServiceAccount(string ns, string ksa, string? gsa = null, IDictionary<string, string>? annotations = null)
+    {
+        var all = new Dictionary<string, string>(annotations ?? new Dictionary<string, string>());
+        if (gsa is not null)
+            all["iam.gke.io/gcp-service-account"] = gsa;
+        try
+        {
+            Kube.AddServiceAccount(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = ksa, NamespaceProperty = ns, Annotations = all } });
+        }
+        catch (InvalidOperationException)
+        {
+            // Already there: several pods share one account.
+        }
+    }
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, int seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+                return;
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail("the condition did not hold in time");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_proxy is not null)
+            await _proxy.DisposeAsync();
+        await Google.DisposeAsync();
+        await Kube.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
