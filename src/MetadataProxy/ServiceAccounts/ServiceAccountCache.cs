@@ -24,12 +24,20 @@ internal sealed partial class ServiceAccountCache(
 
     public IEnumerable<(string Namespace, string Name)> Keys => _entries.Keys;
 
-    /// <summary>The account as recently read; reads it now only when the cached answer is older than the TTL.</summary>
+    /// <summary>
+    /// The account as last read. Only an account never read makes the caller wait; one older than the TTL is read
+    /// again in the background while the last answer serves (principle 4: the hot path never waits on Kubernetes).
+    /// </summary>
     public async Task<ServiceAccountState> GetAsync(string ns, string name, CancellationToken cancellationToken)
     {
         var key = (ns, name);
-        if (_entries.TryGetValue(key, out var cached) && !IsStale(cached))
+        if (_entries.TryGetValue(key, out var cached) && cached is not ServiceAccountState.Unavailable)
+        {
+            if (IsStale(cached))
+                _ = ReadAsync(key);
             return cached;
+        }
+
         return await ReadAsync(key).WaitAsync(cancellationToken);
     }
 
@@ -68,7 +76,8 @@ internal sealed partial class ServiceAccountCache(
 
     private async Task<ServiceAccountState> FetchAsync((string Namespace, string Name) key)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5), time);
+        // Inside the clients' 3 s budget, for the one request that has to wait for a first read.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1.5), time);
         try
         {
             using var slot = await limiter.EnterAsync(deadline.Token);
