@@ -41,6 +41,28 @@ public sealed class StartupValidationTests
         Assert.Contains("Standalone:CredentialsFile '/nonexistent/adc.json' does not exist.", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Start_InKubernetesModeWithoutItsKeys_NamesEachMissingKey()
+    {
+        var (exitCode, stderr) = await RunServerAsync("--Mode=Kubernetes", "--Kubernetes:Kubeconfig=/nonexistent/kubeconfig", "--WorkloadIdentity:PoolId=P");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Kubernetes:NodeName is required in Kubernetes mode", stderr, StringComparison.Ordinal);
+        Assert.Contains("Kubernetes:Kubeconfig '/nonexistent/kubeconfig' does not exist.", stderr, StringComparison.Ordinal);
+        Assert.Contains("WorkloadIdentity:ProjectId is required in Kubernetes mode", stderr, StringComparison.Ordinal);
+        Assert.Contains("WorkloadIdentity:ProjectNumber '' must be the pool project's number", stderr, StringComparison.Ordinal);
+        Assert.Contains("WorkloadIdentity:PoolId 'P' must be a Workload Identity pool id", stderr, StringComparison.Ordinal);
+        Assert.Contains("WorkloadIdentity:ProviderId '' must be a Workload Identity provider id", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WithOutOfRangeDurations_SaysTheRange()
+    {
+        var (exitCode, stderr) = await RunServerAsync("--Tokens:UpstreamDeadline=00:01:00", "--Tokens:KsaTokenLifetime=00:05:00");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Tokens:UpstreamDeadline must be between 0 and 30 seconds", stderr, StringComparison.Ordinal);
+        Assert.Contains("Tokens:KsaTokenLifetime must be between 00:10:00", stderr, StringComparison.Ordinal);
+    }
+
     private static async Task<(int ExitCode, string Stderr)> RunServerAsync(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
