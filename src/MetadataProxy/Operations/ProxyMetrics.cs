@@ -15,9 +15,14 @@ internal sealed class ProxyMetrics
     private readonly Gauge _podIndexPods;
     private readonly Counter _callerResolutions;
 
+    private readonly CollectorRegistry _registry;
+    private readonly MetricFactory _factory;
+
     public ProxyMetrics(CollectorRegistry registry)
     {
         var factory = Metrics.WithCustomRegistry(registry);
+        _registry = registry;
+        _factory = factory;
         _podWatchEvents = factory.CreateCounter("metadata_proxy_pod_watch_events_total", "Pod watch events applied to the index, by type.", "type");
         _podRelists = factory.CreateCounter("metadata_proxy_pod_relists_total", "Full lists of this node's pods (start, and after a 410).");
         _podWatchFailures = factory.CreateCounter("metadata_proxy_pod_watch_failures_total", "Pod list or watch attempts that failed and were retried.");
@@ -64,6 +69,14 @@ internal sealed class ProxyMetrics
     public void PodIndexSize(int pods) => _podIndexPods.Set(pods);
 
     public void PodWatchFailed() => _podWatchFailures.Inc();
+
+    /// <summary>Exports how long ago the informer last heard from the API server, read at each scrape.</summary>
+    public void ObservePodInformer(Func<TimeSpan?> sinceLastContact)
+    {
+        var age = _factory.CreateGauge("metadata_proxy_pod_watch_last_event_age_seconds",
+            "Seconds since the pod informer last received a list, watch event or bookmark (-1 before the first).");
+        _registry.AddBeforeCollectCallback(() => age.Set(sinceLastContact() is { } since ? since.TotalSeconds : -1));
+    }
 
     public void CallerResolved(string outcome) => _callerResolutions.WithLabels(outcome).Inc();
 

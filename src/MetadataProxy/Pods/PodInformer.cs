@@ -43,6 +43,7 @@ internal sealed partial class PodInformer(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        metrics.ObservePodInformer(() => LastContact is { } last ? time.GetUtcNow() - last : null);
         var selector = $"spec.nodeName={options.Value.NodeName}";
         string? resourceVersion = null;
         while (!stoppingToken.IsCancellationRequested)

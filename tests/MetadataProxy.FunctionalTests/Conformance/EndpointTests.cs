@@ -152,6 +152,17 @@ public sealed class EndpointTests(ConformanceServer fixture) : IClassFixture<Con
         Assert.Contains("No identity is configured for 127.0.0.3", body, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("?audience=")]
+    [InlineData("?format=full")]
+    public async Task ID_3_IdentityWithoutAudience_Is400WithGcesSentence(string query)
+    {
+        var (response, body) = await fixture.Client().GetWithBodyAsync($"/computeMetadata/v1/instance/service-accounts/default/identity{query}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("non-empty audience parameter required\n", body);
+    }
+
     [Fact]
     public async Task WI_2_CallerWithNoIdentity_SeesAnEmptyServiceAccountDirectory()
     {

@@ -20,7 +20,7 @@ public sealed class ProcessEnvironment
 public sealed class ComputeCredentialTests(StandaloneGoogle fixture) : IClassFixture<StandaloneGoogle>
 {
     [Fact]
-    public async Task ComputeCredential_ThroughTheServer_GetsTheIdentitysAccessAndIdTokens()
+    public async Task T_4_ComputeCredential_ThroughTheServer_GetsTheIdentitysAccessAndIdTokens()
     {
         using var environment = new EnvironmentVariable("GCE_METADATA_HOST", fixture.Server.HostAndPort);
         var credential = new ComputeCredential();

@@ -36,7 +36,7 @@ public sealed class StandaloneTokenTests(StandaloneGoogle fixture) : IClassFixtu
     [Theory]
     [InlineData("scopes=https://www.googleapis.com/auth/devstorage.read_only,https://www.googleapis.com/auth/pubsub")]
     [InlineData("scopes=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fdevstorage.read_only%2Chttps%3A%2F%2Fwww.googleapis.com%2Fauth%2Fpubsub")]
-    public async Task TK_4_RequestedScopes_RawOrEncoded_AreHonoured(string query)
+    public async Task G_16_TK_4_RequestedScopes_RawOrEncoded_AreHonoured(string query)
     {
         var (response, body) = await fixture.Client(StandaloneGoogle.AppCaller).GetWithBodyAsync($"{Sa}/default/token?{query}");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

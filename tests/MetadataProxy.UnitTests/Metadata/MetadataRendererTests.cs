@@ -25,7 +25,7 @@ public sealed class MetadataRendererTests
     }
 
     [Fact]
-    public void Value_ListThatIsJsonByDefault_RendersJsonUnlessAskedForText()
+    public void A_1_A_2_Value_ListThatIsJsonByDefault_RendersJsonUnlessAskedForText()
     {
         // GCE serves tags as JSON by default and as lines with alt=text.
         var tags = new MetadataValue.List(["tag-a", "tag-b"], jsonByDefault: true);
