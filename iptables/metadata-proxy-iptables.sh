@@ -126,7 +126,7 @@ rule_count() {
     BACKEND=$1
     [[ $family == 6 ]] && ! have "$(tool 6 -save)" && continue
     read_tables "$family"
-    count=$((count + $(grep -c '^-' <<<"$TABLES" || true)))
+    count=$((count + $(printf '%s\n' "$TABLES" | grep -c '^-' || true)))
   done
   echo "$count"
 }
@@ -141,7 +141,7 @@ detect_backend() {
     legacy=$(rule_count legacy)
     if ((legacy > nft)); then BACKEND=legacy
     elif ((nft > 0)); then BACKEND=nft
-    elif iptables -V 2>/dev/null | grep -q legacy; then BACKEND=legacy
+    elif iptables -V 2>/dev/null | grep legacy >/dev/null; then BACKEND=legacy
     else BACKEND=nft
     fi
   elif have iptables; then
@@ -162,14 +162,15 @@ ipt() { local family=$1; shift; "$(tool "$family")" -w "$XTABLES_WAIT" "$@"; }
 
 # TABLES: every table of one family as iptables-save prints it; NAT: its nat table, empty when there is
 # none. The save commands only list tables that exist, so reading creates nothing. A failure ends the script:
-# guessing "no rules" would install into the wrong backend or leave rules behind.
+# guessing "no rules" would install into the wrong backend or leave rules behind. (Tables can be megabytes on a
+# big cluster: they go through pipes, never here-strings, which bash spills to $TMPDIR.)
 read_tables() {
   local save
   save=$(tool "$1" -save)
   if ! TABLES=$("$save" 2>&1); then
     die 3 "cannot read the IPv$1 tables with $save: ${TABLES##*$'\n'} (legacy iptables needs CAP_NET_RAW as well as CAP_NET_ADMIN)"
   fi
-  NAT=$(sed -n '/^\*nat$/,/^COMMIT$/p' <<<"$TABLES")
+  NAT=$(printf '%s\n' "$TABLES" | sed -n '/^\*nat$/,/^COMMIT$/p')
 }
 
 ipv6_available() {
@@ -228,7 +229,7 @@ dnat_rules() {
 jump_rule() { echo "-m comment --comment \"$JUMP_COMMENT\" -j $CHAIN"; }
 
 # Rules of the last read nat table that jump to our chain from CHAIN_NAME (a regex), as "-A ..." lines.
-jumps_from() { grep -E -- "^-A $1 .*-j $CHAIN\$" <<<"$NAT" || true; }
+jumps_from() { printf '%s\n' "$NAT" | grep -E -- "^-A $1 .*-j $CHAIN\$" || true; }
 
 # One iptables-restore transaction: the chain is declared (so replaced whole), every existing jump removed
 # and one inserted at position 1, so there is never a moment without interception and never two jumps.
@@ -256,7 +257,7 @@ add_address() {
   fi
 }
 
-has_address() { ip -o "-$1" addr show dev lo 2>/dev/null | grep -qF " $(proxy_address "$1") "; }
+has_address() { ip -o "-$1" addr show dev lo 2>/dev/null | grep -F " $(proxy_address "$1") " >/dev/null; }
 
 # Connections opened before the rule keep their conntrack entry and so keep bypassing it: delete them.
 flush_conntrack() {
@@ -281,7 +282,7 @@ verify_family() {
   local family=$1 v="IPv$1" rule position expected actual
   has_address "$family" || problem "$v: address $(proxy_address "$family") is not on lo"
   read_tables "$family"
-  if ! grep -qx ":$CHAIN - \[[0-9]*:[0-9]*\]" <<<"$NAT"; then
+  if ! printf '%s\n' "$NAT" | grep -x ":$CHAIN - \[[0-9]*:[0-9]*\]" >/dev/null; then
     problem "$v: chain $CHAIN is missing from the nat table"
     return
   fi
@@ -291,14 +292,16 @@ verify_family() {
     eval "set -- $rule"
     ipt "$family" -t nat -C "$CHAIN" "$@" 2>/dev/null || problem "$v: rule missing from $CHAIN: $rule"
   done < <(dnat_rules "$family")
-  actual=$(grep -c -- "^-A $CHAIN " <<<"$NAT" || true)
+  actual=$(printf '%s\n' "$NAT" | grep -c -- "^-A $CHAIN " || true)
   ((actual <= expected)) || problem "$v: $CHAIN has $actual rules, expected $expected (a different configuration was installed?)"
   actual=$(jumps_from PREROUTING | grep -c . || true)
   if ((actual == 0)); then
     problem "$v: no jump from nat PREROUTING to $CHAIN"
   else
     ((actual == 1)) || problem "$v: $actual jumps from nat PREROUTING to $CHAIN, expected 1"
-    position=$(grep -- '^-A PREROUTING ' <<<"$NAT" | grep -n -- "-j $CHAIN\$" | head -n 1 | cut -d: -f1)
+    position=$(printf '%s\n' "$NAT" | awk -v chain="$CHAIN" '
+      /^-A PREROUTING / { n++; if (!found && $(NF - 1) == "-j" && $NF == chain) found = n }
+      END { print found }')
     ((position == 1)) || problem "$v: the jump to $CHAIN is rule $position of nat PREROUTING, not 1"
     eval "set -- $(jump_rule)"
     ipt "$family" -t nat -C PREROUTING "$@" 2>/dev/null || problem "$v: the jump to $CHAIN lacks the comment \"$JUMP_COMMENT\""
@@ -354,7 +357,7 @@ remove_from_backend() {
   local family=$1 existing
   have "$(tool "$family" -save)" || return 0
   read_tables "$family"
-  grep -q "^:$CHAIN " <<<"$NAT" || return 0
+  printf '%s\n' "$NAT" | grep "^:$CHAIN " >/dev/null || return 0
   {
     echo "*nat"
     while IFS= read -r existing; do
