@@ -84,7 +84,7 @@ public sealed partial class NetworkNamespaceLab : IAsyncDisposable
         IReadOnlyDictionary<string, string>? environment,
         TimeSpan? timeout = null,
         CancellationToken cancellationToken = default) =>
-        ProcessRunner.RunAsync(["ip", "netns", "exec", Owned(networkNamespace), .. command], environment, timeout, cancellationToken);
+        ProcessRunner.RunAsync(["ip", "netns", "exec", Owned(networkNamespace), .. command], environment, timeout, cancellationToken: cancellationToken);
 
     /// <summary>
     /// Starts a long-running command inside <paramref name="networkNamespace"/> (a server, say); the lab kills it

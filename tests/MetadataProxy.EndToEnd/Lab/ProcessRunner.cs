@@ -11,13 +11,21 @@ public static class ProcessRunner
         IReadOnlyList<string> command,
         IReadOnlyDictionary<string, string>? environment = null,
         TimeSpan? timeout = null,
+        string? standardInput = null,
         CancellationToken cancellationToken = default)
     {
         using var process = new Process { StartInfo = StartInfo(command, environment) };
+        process.StartInfo.RedirectStandardInput = standardInput is not null;
         var commandLine = string.Join(' ', command);
         process.Start();
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+            process.StandardInput.Close();
+        }
+
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout ?? DefaultTimeout);
         try
@@ -40,7 +48,6 @@ public static class ProcessRunner
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = false,
             UseShellExecute = false,
         };
         foreach (var argument in command.Skip(1))
