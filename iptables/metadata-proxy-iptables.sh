@@ -36,7 +36,8 @@ Environment
                             such as eth+ work); default: the interface of the default route
   POD_CIDRS                 comma-separated pod ranges (IPv4 and/or IPv6); when set, intercept traffic from
                             these sources instead of using the uplink exclusion
-  IPV6                      auto (default: when the host has IPv6 and ip6tables), on, or off
+  IPV6                      auto (default: when the host has an IPv6 default route or global address, and
+                            ip6tables), on, or off
   IPTABLES_BACKEND          auto (default: the backend the host's rules are in), nft, or legacy
   METADATA_PROXY_LOCK_FILE  lock serialising install and uninstall (default /run/metadata-proxy-iptables.lock)
 
@@ -178,6 +179,13 @@ ipv6_available() {
     have "$(tool 6)" && have "$(tool 6 -save)" && have "$(tool 6 -restore)"
 }
 
+# IPV6=auto intercepts IPv6 only where pods could use it: the node has an IPv6 default route or a global IPv6
+# address (not counting lo, where our own address may already be). Kernel support alone is everywhere.
+ipv6_in_use() {
+  [[ -n $(ip -6 route show default 2>/dev/null) ]] ||
+    ip -6 -o addr show scope global 2>/dev/null | awk '$2 != "lo" { found = 1 } END { exit !found }'
+}
+
 # ---------------------------------------------------------------- the rules
 
 FAMILIES=()
@@ -187,7 +195,7 @@ choose_families() {
   case $IPV6_MODE in
     off) return ;;
     on) ipv6_available || die 3 "IPV6=on but the host has no IPv6 on lo or no $(tool 6)" ;;
-    auto) ipv6_available || return 0 ;;
+    auto) ipv6_available && ipv6_in_use || return 0 ;;
   esac
   if [[ -n $POD_CIDRS_RAW && ${#CIDRS6[@]} -eq 0 ]]; then
     [[ $IPV6_MODE == on ]] && die 2 "configuration: IPV6=on but POD_CIDRS='$POD_CIDRS_RAW' has no IPv6 range"

@@ -50,6 +50,24 @@ public sealed class InterceptionTests
     }
 
     [Fact]
+    public async Task Install_NodeWithoutIPv6Connectivity_InterceptsIPv4Only()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        (await lab.ExecAsync(lab.NodeNamespace, "ip", "-6", "route", "del", "default")).EnsureSuccess();
+        (await lab.ExecAsync(lab.NodeNamespace, "ip", "-6", "addr", "flush", "scope", "global")).EnsureSuccess();
+        var ipv6Before = await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 6);
+
+        var install = await new InterceptionScript(lab).InstallAsync();
+
+        Assert.True(install.Succeeded, install.ToString());
+        Assert.Equal("metadata-proxy-iptables: verify: ok (backend nft, IPv4, all interfaces but eth0)\n", install.StandardOutput);
+        Assert.Equal(ipv6Before, await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 6));
+        Assert.DoesNotContain("fd20:ce::252", await NodeTables.LoopbackAddressesAsync(lab), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Install_NodeServerNotListening_PodIsRefusedAndNeverReachesTheCloud()
     {
         await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "curl", "conntrack");
