@@ -32,6 +32,22 @@ public sealed class InterceptionTests
     }
 
     [Fact]
+    public async Task Install_DotNetClientInPod_ReachesNodeServerAsThatPod()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var pod = await lab.CreatePodAsync("dotnet", IPAddress.Parse("198.51.100.16"), Ct);
+        (await new InterceptionScript(lab).InstallAsync()).EnsureSuccess();
+        lab.StartStandIn(lab.NodeNamespace, new IPEndPoint(LabNetwork.Proxy4, LabNetwork.ProxyPort), "node");
+        using var client = lab.CreateHttpClient(pod.Namespace);
+
+        var answer = await client.GetStringAsync(new Uri("http://169.254.169.254/computeMetadata/v1/"), Ct);
+
+        Assert.Equal($"node saw {pod.IPv4}\n", answer);
+    }
+
+    [Fact]
     public async Task Install_PodRequestsIPv6Metadata_NodeServerAnswersOnIPv6()
     {
         await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "curl", "conntrack");
