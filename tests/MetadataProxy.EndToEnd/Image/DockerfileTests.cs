@@ -1,0 +1,55 @@
+using System.Text.RegularExpressions;
+using MetadataProxy.EndToEnd.Lab;
+
+namespace MetadataProxy.EndToEnd.Image;
+
+/// <summary>
+/// There is no container engine in the test run, so these read the Dockerfile for the promises the manifests rely on:
+/// the init target's command, the server's non-root user and its file capability.
+/// </summary>
+public sealed partial class DockerfileTests
+{
+    private static readonly Lazy<string> Dockerfile = new(() => File.ReadAllText(Path.Combine(RepositoryFiles.Root, "Dockerfile")));
+
+    [Fact]
+    public void InitTarget_Always_HasTheToolsAndTheScriptWhereTheManifestsCallIt()
+    {
+        var init = Stage("init");
+
+        Assert.Matches(@"apt-get install -y --no-install-recommends iptables iproute2 conntrack\b", init);
+        Assert.Contains("COPY --chmod=0755 iptables/metadata-proxy-iptables.sh /usr/local/bin/metadata-proxy-iptables", init, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ServerTarget_Always_IsTheDefaultChiseledNonRootImage()
+    {
+        var server = Stage("server");
+
+        Assert.EndsWith(server, Dockerfile.Value, StringComparison.Ordinal);
+        Assert.Contains("FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}-noble-chiseled AS server", server, StringComparison.Ordinal);
+        // $APP_UID is 1654 in every .NET 8+ image; the DaemonSet's runAsUser says the same.
+        Assert.Contains("USER $APP_UID", server, StringComparison.Ordinal);
+        Assert.Contains("ENTRYPOINT [\"/app/MetadataProxy\"]", server, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BuildStage_Always_PublishesPerTargetArchitectureWithTheBindCapability()
+    {
+        var build = Stage("build");
+
+        Assert.StartsWith("FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:", build, StringComparison.Ordinal);
+        Assert.Contains("dotnet publish src/MetadataProxy -c Release --os linux -a \"$TARGETARCH\" --self-contained false", build, StringComparison.Ordinal);
+        Assert.Contains("setcap cap_net_bind_service=+ep /app/MetadataProxy", build, StringComparison.Ordinal);
+    }
+
+    // From the stage's FROM line to the next FROM (or the end).
+    private static string Stage(string name)
+    {
+        var match = StageStart().Matches(Dockerfile.Value).Single(m => m.Groups["name"].Value == name);
+        var next = Dockerfile.Value.IndexOf("\nFROM ", match.Index + 1, StringComparison.Ordinal);
+        return next < 0 ? Dockerfile.Value[match.Index..] : Dockerfile.Value[match.Index..(next + 1)];
+    }
+
+    [GeneratedRegex(@"^FROM .* AS (?<name>\w+)$", RegexOptions.Multiline)]
+    private static partial Regex StageStart();
+}

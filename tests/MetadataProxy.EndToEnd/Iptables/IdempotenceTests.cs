@@ -1,0 +1,117 @@
+using MetadataProxy.EndToEnd.Lab;
+
+namespace MetadataProxy.EndToEnd.Iptables;
+
+/// <summary>Install and uninstall can run any number of times, at once, and leave the node exactly as it was.</summary>
+public sealed class IdempotenceTests
+{
+    private const string Jump = "-A PREROUTING -m comment --comment \"metadata-proxy: pod metadata traffic\" -j METADATA-PROXY";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Install_Twice_LeavesOneJumpAtPositionOneAndOneDnatRulePerFamily()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var script = new InterceptionScript(lab);
+
+        (await script.InstallAsync()).EnsureSuccess();
+        (await script.InstallAsync()).EnsureSuccess();
+
+        await AssertInstalledOnceAsync(lab);
+    }
+
+    [Fact]
+    public async Task Install_TwoAtOnce_LeavesOneJumpAndOneDnatRulePerFamily()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var script = new InterceptionScript(lab);
+
+        var results = await Task.WhenAll(script.InstallAsync(), script.InstallAsync(), script.InstallAsync());
+
+        Assert.All(results, r => Assert.True(r.Succeeded, r.ToString()));
+        await AssertInstalledOnceAsync(lab);
+    }
+
+    [Fact]
+    public async Task Install_AnotherRuleInsertedFirstLater_VerifyFailsAndReinstallMovesTheJumpBackToFirst()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var script = new InterceptionScript(lab);
+        (await script.InstallAsync()).EnsureSuccess();
+        // What a CNI in "insert" mode does to PREROUTING after we ran.
+        (await lab.ExecAsync(lab.NodeNamespace, "iptables-nft", "-t", "nat", "-I", "PREROUTING", "1", "-j", "KUBE-SERVICES")).EnsureSuccess();
+
+        var verify = await script.VerifyAsync();
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("IPv4: the jump to METADATA-PROXY is rule 2 of nat PREROUTING, not 1", verify.StandardError, StringComparison.Ordinal);
+
+        (await script.InstallAsync()).EnsureSuccess();
+        var rules = await NodeTables.NatRulesAsync(lab, IptablesBackend.Nft, 4);
+        Assert.Equal(Jump, rules[0]);
+        Assert.Single(rules, r => r.EndsWith("-j METADATA-PROXY", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Uninstall_AfterInstall_RestoresEveryTableAndLoopbackExactly()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "iptables-legacy", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var before = await SnapshotAsync(lab);
+        var script = new InterceptionScript(lab);
+
+        (await script.InstallAsync()).EnsureSuccess();
+        Assert.NotEqual(before, await SnapshotAsync(lab));
+        var uninstall = await script.UninstallAsync();
+
+        Assert.True(uninstall.Succeeded, uninstall.ToString());
+        Assert.Equal(before, await SnapshotAsync(lab));
+        Assert.DoesNotContain("169.254.169.252", await NodeTables.LoopbackAddressesAsync(lab), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Uninstall_NothingInstalled_SucceedsAndChangesNothing()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "iptables-legacy");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var before = await SnapshotAsync(lab);
+        var script = new InterceptionScript(lab);
+
+        var first = await script.UninstallAsync();
+        var second = await script.UninstallAsync();
+
+        Assert.True(first.Succeeded, first.ToString());
+        Assert.True(second.Succeeded, second.ToString());
+        Assert.Equal(before, await SnapshotAsync(lab));
+    }
+
+    private static async Task AssertInstalledOnceAsync(NetworkNamespaceLab lab)
+    {
+        foreach (var family in new[] { 4, 6 })
+        {
+            var rules = await NodeTables.NatRulesAsync(lab, IptablesBackend.Nft, family);
+            Assert.Equal(Jump, rules[0]);
+            Assert.Single(rules, r => r.EndsWith("-j METADATA-PROXY", StringComparison.Ordinal));
+            Assert.Single(rules, r => r.StartsWith("-A METADATA-PROXY ", StringComparison.Ordinal));
+            Assert.Contains("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", rules);
+        }
+    }
+
+    // Both backends and both families: uninstall looks in all of them, so it must change none of them.
+    private static async Task<string> SnapshotAsync(NetworkNamespaceLab lab) =>
+        string.Join(
+            "\n---\n",
+            await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 4),
+            await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 6),
+            await NodeTables.SaveAsync(lab, IptablesBackend.Legacy, 4),
+            await NodeTables.SaveAsync(lab, IptablesBackend.Legacy, 6),
+            await NodeTables.LoopbackAddressesAsync(lab));
+}

@@ -1,0 +1,30 @@
+using MetadataProxy.EndToEnd.Lab;
+
+namespace MetadataProxy.EndToEnd.Iptables;
+
+/// <summary>
+/// <c>iptables/metadata-proxy-iptables.sh</c>, run inside the lab's node namespace so that only the lab's own netfilter
+/// tables and lo change, with its lock file in the lab's directory.
+/// </summary>
+public sealed class InterceptionScript(NetworkNamespaceLab lab)
+{
+    public const string Chain = "METADATA-PROXY";
+
+    public Task<ProcessResult> InstallAsync(IReadOnlyDictionary<string, string>? environment = null) => RunAsync("install", environment);
+
+    public Task<ProcessResult> UninstallAsync(IReadOnlyDictionary<string, string>? environment = null) => RunAsync("uninstall", environment);
+
+    public Task<ProcessResult> VerifyAsync(IReadOnlyDictionary<string, string>? environment = null) => RunAsync("verify", environment);
+
+    /// <summary>Runs <paramref name="command"/>, optionally behind <paramref name="wrapper"/> (e.g. <c>setpriv …</c> to drop capabilities).</summary>
+    public Task<ProcessResult> RunAsync(string command, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? wrapper = null)
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["METADATA_PROXY_LOCK_FILE"] = Path.Combine(lab.WorkDirectory, "iptables.lock"),
+        };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            variables[name] = value;
+        return lab.ExecAsync(lab.NodeNamespace, [.. wrapper ?? [], RepositoryFiles.InterceptionScript, command], variables);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using static MetadataProxy.EndToEnd.Manifests.RenderedManifests;
+
+namespace MetadataProxy.EndToEnd.Manifests;
+
+/// <summary><c>kubectl apply -k manifests/</c>: what a cluster gets, checked object by object.</summary>
+public sealed class BaseManifestTests
+{
+    [Fact]
+    public async Task Kustomize_Base_RendersExactlyTheServerObjectsInItsNamespace()
+    {
+        await SkipUnlessKubectlAsync();
+        var rendered = await KustomizeAsync();
+
+        Assert.Equal(
+            [
+                "ClusterRole/metadata-proxy", "ClusterRoleBinding/metadata-proxy", "ConfigMap/metadata-proxy-config",
+                "ConfigMap/metadata-proxy-interception", "DaemonSet/metadata-proxy", "Namespace/metadata-proxy",
+                "ServiceAccount/metadata-proxy",
+            ],
+            rendered.Objects.Select(o => $"{Kind(o)}/{WithoutHashSuffix(o)}").Order(StringComparer.Ordinal));
+        Assert.All(
+            rendered.Objects.Where(o => Kind(o) is not ("Namespace" or "ClusterRole" or "ClusterRoleBinding")),
+            o => Assert.Equal("metadata-proxy", Namespace(o)));
+        var ns = rendered.Single("Namespace");
+        Assert.Equal("privileged", At(ns, "metadata", "labels", "pod-security.kubernetes.io/enforce").GetString());
+    }
+
+    [Fact]
+    public async Task Kustomize_ClusterRole_GrantsOnlyWhatTheServerUses()
+    {
+        await SkipUnlessKubectlAsync();
+        var rendered = await KustomizeAsync();
+
+        var grants = At(rendered.Single("ClusterRole"), "rules").EnumerateArray()
+            .SelectMany(rule =>
+                from g in Strings(rule.GetProperty("apiGroups"))
+                from r in Strings(rule.GetProperty("resources"))
+                from v in Strings(rule.GetProperty("verbs"))
+                select $"{(g.Length == 0 ? "core" : g)}:{r}:{v}")
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(
+            [
+                "core:events:create", "core:nodes:get", "core:nodes:patch", "core:pods:list", "core:pods:watch",
+                "core:serviceaccounts/token:create", "core:serviceaccounts:get", "events.k8s.io:events:create",
+            ],
+            grants);
+        var binding = rendered.Single("ClusterRoleBinding");
+        Assert.Equal("metadata-proxy", At(binding, "roleRef", "name").GetString());
+        var subject = Assert.Single(At(binding, "subjects").EnumerateArray());
+        Assert.Equal(("ServiceAccount", "metadata-proxy", "metadata-proxy"), (At(subject, "kind").GetString(), At(subject, "name").GetString(), At(subject, "namespace").GetString()));
+    }
+
+    [Fact]
+    public async Task Kustomize_DaemonSet_RunsOnEveryNodeInTheHostNetworkBeforeOtherPods()
+    {
+        await SkipUnlessKubectlAsync();
+        var daemonSet = (await KustomizeAsync()).Single("DaemonSet");
+        var pod = At(daemonSet, "spec", "template", "spec");
+
+        Assert.True(At(pod, "hostNetwork").GetBoolean());
+        Assert.Equal("ClusterFirstWithHostNet", At(pod, "dnsPolicy").GetString());
+        Assert.Equal("system-node-critical", At(pod, "priorityClassName").GetString());
+        Assert.Equal("metadata-proxy", At(pod, "serviceAccountName").GetString());
+        // Every taint, NoExecute included: a node without its metadata server must not run pods that need it.
+        var toleration = Assert.Single(At(pod, "tolerations").EnumerateArray());
+        Assert.Equal(["operator"], toleration.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Exists", At(toleration, "operator").GetString());
+        Assert.Equal("RollingUpdate", At(daemonSet, "spec", "updateStrategy", "type").GetString());
+        Assert.Equal("10%", At(daemonSet, "spec", "updateStrategy", "rollingUpdate", "maxUnavailable").GetString());
+    }
+
+    [Fact]
+    public async Task Kustomize_InitContainer_InstallsTheInterceptionWithNetworkCapabilitiesOnly()
+    {
+        await SkipUnlessKubectlAsync();
+        var rendered = await KustomizeAsync();
+        var pod = At(rendered.Single("DaemonSet"), "spec", "template", "spec");
+
+        var init = Assert.Single(At(pod, "initContainers").EnumerateArray());
+        Assert.Equal("ghcr.io/metadata-proxy/metadata-proxy:dev-init", At(init, "image").GetString());
+        Assert.Equal(["metadata-proxy-iptables", "install"], Strings(At(init, "command")));
+        Assert.Equal(["ALL"], Strings(At(init, "securityContext", "capabilities", "drop")));
+        Assert.Equal(["NET_ADMIN", "NET_RAW"], Strings(At(init, "securityContext", "capabilities", "add")));
+        Assert.False(At(init, "securityContext").TryGetProperty("privileged", out var privileged) && privileged.GetBoolean());
+        Assert.False(At(init, "securityContext", "allowPrivilegeEscalation").GetBoolean());
+        Assert.Equal(Name(rendered.Single("ConfigMap", "metadata-proxy-interception-")), At(init, "envFrom", 0, "configMapRef", "name").GetString());
+        Assert.Contains("/run/xtables.lock", At(init, "volumeMounts").EnumerateArray().Select(m => At(m, "mountPath").GetString()));
+    }
+
+    [Fact]
+    public async Task Kustomize_ServerContainer_IsNonRootWithOnlyNetBindServiceAndProbesOnTheAdminPort()
+    {
+        await SkipUnlessKubectlAsync();
+        var rendered = await KustomizeAsync();
+        var server = Assert.Single(At(rendered.Single("DaemonSet"), "spec", "template", "spec", "containers").EnumerateArray());
+
+        Assert.Equal("ghcr.io/metadata-proxy/metadata-proxy:dev", At(server, "image").GetString());
+        var security = At(server, "securityContext");
+        Assert.True(At(security, "runAsNonRoot").GetBoolean());
+        Assert.NotEqual(0, At(security, "runAsUser").GetInt32());
+        Assert.True(At(security, "readOnlyRootFilesystem").GetBoolean());
+        Assert.Equal(["ALL"], Strings(At(security, "capabilities", "drop")));
+        Assert.Equal(["NET_BIND_SERVICE"], Strings(At(security, "capabilities", "add")));
+        var nodeName = Assert.Single(At(server, "env").EnumerateArray(), e => At(e, "name").GetString() == "NODE_NAME");
+        Assert.Equal("spec.nodeName", At(nodeName, "valueFrom", "fieldRef", "fieldPath").GetString());
+        Assert.Equal(9988, Port(server, "admin"));
+        Assert.Equal(988, Port(server, "metadata"));
+        Assert.Equal(("/readyz", "admin"), (At(server, "readinessProbe", "httpGet", "path").GetString(), At(server, "readinessProbe", "httpGet", "port").GetString()));
+        Assert.Equal(("/healthz", "admin"), (At(server, "livenessProbe", "httpGet", "path").GetString(), At(server, "livenessProbe", "httpGet", "port").GetString()));
+        var resources = At(server, "resources");
+        Assert.True(At(resources, "requests").TryGetProperty("cpu", out _));
+        Assert.True(At(resources, "requests").TryGetProperty("memory", out _));
+        Assert.True(At(resources, "limits").TryGetProperty("memory", out _));
+        Assert.False(At(resources, "limits").TryGetProperty("cpu", out _), "a CPU limit throttles token requests of every pod on the node");
+    }
+
+    [Fact]
+    public async Task Kustomize_ServerConfiguration_IsTheConfigurationContract()
+    {
+        await SkipUnlessKubectlAsync();
+        var rendered = await KustomizeAsync();
+        var config = rendered.Single("ConfigMap", "metadata-proxy-config-");
+        var data = At(config, "data").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
+
+        Assert.Equal(
+            [
+                "Listen__Admin", "Listen__Metadata", "Metadata__ClusterLocation", "Metadata__ClusterName", "Metadata__ClusterUid", "Mode",
+                "WorkloadIdentity__PoolId", "WorkloadIdentity__ProjectId", "WorkloadIdentity__ProjectNumber", "WorkloadIdentity__ProviderId",
+            ],
+            data.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("Kubernetes", data["Mode"]);
+        Assert.Equal("http://169.254.169.252:988", data["Listen__Metadata"]);
+        Assert.Equal("http://0.0.0.0:9988", data["Listen__Admin"]);
+        var server = At(rendered.Single("DaemonSet"), "spec", "template", "spec", "containers", 0);
+        Assert.Equal(Name(config), At(server, "envFrom", 0, "configMapRef", "name").GetString());
+    }
+
+    [Fact]
+    public async Task Kustomize_InterceptionTarget_IsWhereTheServerListens()
+    {
+        await SkipUnlessKubectlAsync();
+        var rendered = await KustomizeAsync();
+        var server = At(rendered.Single("ConfigMap", "metadata-proxy-config-"), "data");
+        var interception = At(rendered.Single("ConfigMap", "metadata-proxy-interception-"), "data");
+
+        var target = $"http://{At(interception, "METADATA_PROXY_ADDRESS").GetString()}:{At(interception, "METADATA_PROXY_PORT").GetString()}";
+
+        Assert.Equal(At(server, "Listen__Metadata").GetString(), target);
+    }
+
+    private static int Port(JsonElement container, string name) =>
+        At(Assert.Single(At(container, "ports").EnumerateArray(), p => At(p, "name").GetString() == name), "containerPort").GetInt32();
+
+    // configMapGenerator appends a content hash so that a changed configuration rolls the DaemonSet.
+    private static string WithoutHashSuffix(JsonElement o) =>
+        Kind(o) == "ConfigMap" ? Name(o)[..Name(o).LastIndexOf('-')] : Name(o);
+}
