@@ -42,6 +42,7 @@ internal static class KubernetesExtensions
         builder.Services.AddHostedService<ServiceAccountRefresher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PodInformer>());
         builder.Services.AddHostedService<NodeReader>();
+        builder.Services.AddHostedService<StartupTaintRemover>();
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<PodInformer>());
         builder.Services.AddSingleton<ICallerResolver, KubernetesCallerResolver>();
         builder.Services.AddSingleton<KsaTokenSource>();

@@ -9,4 +9,7 @@ internal sealed class KubernetesOptions
 
     /// <summary>A kubeconfig path; empty: in-cluster configuration, then $KUBECONFIG, then ~/.kube/config.</summary>
     public string? Kubeconfig { get; set; }
+
+    /// <summary>Taints with this key prefix are removed from the node once the server is ready; empty disables it.</summary>
+    public string? StartupTaintPrefix { get; set; } = "metadataproxy.io/";
 }

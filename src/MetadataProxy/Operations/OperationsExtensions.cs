@@ -10,6 +10,9 @@ internal static class OperationsExtensions
     {
         builder.Services.AddSingleton(_ => Metrics.NewCustomRegistry());
         builder.Services.AddSingleton<ProxyMetrics>();
+        builder.Services.AddSingleton<MetadataListenerCheck>();
+        builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<MetadataListenerCheck>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MetadataListenerCheck>());
         return builder;
     }
 

@@ -48,6 +48,14 @@ public sealed class KubernetesLab : IAsyncLifetime
                 Name = NodeName,
                 Labels = new Dictionary<string, string> { ["topology.kubernetes.io/zone"] = Zone, ["kubernetes.io/hostname"] = "node-a.example.internal" },
             },
+            Spec = new V1NodeSpec
+            {
+                Taints =
+                [
+                    new V1Taint { Key = "metadataproxy.io/agent-not-ready", Effect = "NoSchedule" },
+                    new V1Taint { Key = "example.com/dedicated", Value = "ml", Effect = "NoSchedule" },
+                ],
+            },
             Status = new V1NodeStatus { Addresses = [new V1NodeAddress { Type = "InternalIP", Address = NodeAddress.ToString() }] },
         });
         Google.AddProvider(ProjectNumber, PoolId, ProviderId, Kube.Issuer, JwksSource.FromJson(Kube.JwksJson));

@@ -29,6 +29,17 @@ public sealed class KubernetesMetadataTests(KubernetesLab lab) : IClassFixture<K
     }
 
     [Fact]
+    public async Task Ready_RemovesOnlyTheStartupTaintFromItsNode()
+    {
+        await KubernetesLab.WaitUntilAsync(() => Task.FromResult(
+            lab.Kube.GetNode(KubernetesLab.NodeName)!.Spec.Taints?.All(t => t.Key != "metadataproxy.io/agent-not-ready") == true));
+        var taint = Assert.Single(lab.Kube.GetNode(KubernetesLab.NodeName)!.Spec.Taints!);
+        Assert.Equal("example.com/dedicated", taint.Key);
+        Assert.Equal("ml", taint.Value);
+        Assert.Equal(1, lab.Kube.NodePatches);
+    }
+
+    [Fact]
     public async Task Readiness_IsReadyOnceThePodIndexIsSynced()
     {
         using var admin = new HttpClient { BaseAddress = lab.Proxy.AdminUri };

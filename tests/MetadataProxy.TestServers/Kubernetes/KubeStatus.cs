@@ -34,7 +34,7 @@ internal static class KubeStatus
     public static V1Status Expired(long requested, long oldest) =>
         Failure(410, "Expired", $"too old resource version: {requested} ({oldest})");
 
-    private static V1Status Failure(int code, string reason, string message, V1StatusDetails? details = null) => new()
+    public static V1Status Failure(int code, string reason, string message, V1StatusDetails? details = null) => new()
     {
         Kind = "Status",
         ApiVersion = "v1",

@@ -52,6 +52,8 @@ public sealed class KubernetesTestServer : IAsyncDisposable
 
     public int NodeGets => _counters.NodeGets;
 
+    public int NodePatches => _counters.NodePatches;
+
     public int TokenRequests => _counters.TokenRequests;
 
     public IReadOnlyList<TokenRequestRecord> TokenRequestsMade => _counters.TokenRequestsMade;
@@ -106,6 +108,8 @@ public sealed class KubernetesTestServer : IAsyncDisposable
     public void DeleteServiceAccount(string ns, string name) => _store.DeleteServiceAccount(ns, name);
 
     public V1Node AddNode(V1Node node) => _store.AddNode(node);
+
+    public V1Node? GetNode(string name) => _store.GetNode(name);
 
     public V1Node UpdateNode(string name, Action<V1Node> mutate) => _store.UpdateNode(name, mutate);
 

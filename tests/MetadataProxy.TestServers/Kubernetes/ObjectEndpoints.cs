@@ -18,5 +18,6 @@ internal static class ObjectEndpoints
             counters.NodeGet();
             return store.GetNode(name) is { } node ? KubeResults.Object(node) : KubeResults.Status(KubeStatus.NotFound("nodes", name));
         });
+        app.MapMethods("/api/v1/nodes/{name}", ["PATCH"], NodePatch.ApplyAsync);
     }
 }

@@ -9,6 +9,7 @@ internal sealed class ServerCounters
     private int _podGets;
     private int _serviceAccountGets;
     private int _nodeGets;
+    private int _nodePatches;
 
     public int PodLists => Volatile.Read(ref _podLists);
 
@@ -19,6 +20,8 @@ internal sealed class ServerCounters
     public int ServiceAccountGets => Volatile.Read(ref _serviceAccountGets);
 
     public int NodeGets => Volatile.Read(ref _nodeGets);
+
+    public int NodePatches => Volatile.Read(ref _nodePatches);
 
     public int TokenRequests
     {
@@ -51,6 +54,8 @@ internal sealed class ServerCounters
     public void ServiceAccountGet() => Interlocked.Increment(ref _serviceAccountGets);
 
     public void NodeGet() => Interlocked.Increment(ref _nodeGets);
+
+    public void NodePatch() => Interlocked.Increment(ref _nodePatches);
 
     public void TokenRequest(TokenRequestRecord record)
     {

@@ -1,0 +1,81 @@
+using System.Net;
+using MetadataProxy.Hosting;
+
+namespace MetadataProxy.Operations;
+
+/// <summary>
+/// Readiness that proves the path (issue 5): the server asks its own metadata listener for <c>/</c> the way a client
+/// library pings it, and is ready only while that answers 200 with <c>Metadata-Flavor: Google</c>.
+/// </summary>
+internal sealed partial class MetadataListenerCheck(
+    Listeners listeners,
+    IHostApplicationLifetime lifetime,
+    TimeProvider time,
+    ILogger<MetadataListenerCheck> logger) : BackgroundService, IReadinessCheck
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+
+    private volatile string? _problem = "the metadata listener has not been checked yet";
+
+    public string? NotReadyReason() => _problem;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await WhenStartedAsync(stoppingToken);
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(2) };
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var problem = await CheckAsync(client, stoppingToken);
+            if (problem != _problem && problem is not null)
+                Log.Failed(logger, problem);
+            _problem = problem;
+            try
+            {
+                await Task.Delay(problem is null ? Interval : RetryInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<string?> CheckAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        foreach (var endpoint in listeners.MetadataEndpoints)
+        {
+            var target = endpoint.Address.Equals(IPAddress.Any) ? new IPEndPoint(IPAddress.Loopback, endpoint.Port)
+                : endpoint.Address.Equals(IPAddress.IPv6Any) ? new IPEndPoint(IPAddress.IPv6Loopback, endpoint.Port)
+                : endpoint;
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{target}/");
+                request.Headers.Add(MetadataHeaders.Flavor, MetadataHeaders.FlavorValue);
+                using var response = await client.SendAsync(request, cancellationToken);
+                if (response.StatusCode != HttpStatusCode.OK
+                    || !response.Headers.TryGetValues(MetadataHeaders.Flavor, out var flavor) || !flavor.SequenceEqual([MetadataHeaders.FlavorValue]))
+                    return $"the metadata listener at {target} answered {(int)response.StatusCode} without Metadata-Flavor: Google";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                return $"the metadata listener at {target} did not answer: {e.Message}";
+            }
+        }
+
+        return null;
+    }
+
+    private async Task WhenStartedAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await started.Task.WaitAsync(stoppingToken);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: {Problem}")]
+        public static partial void Failed(ILogger logger, string problem);
+    }
+}
