@@ -11,7 +11,7 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     public async Task KnownPod_GetsItsKsasGoogleServiceAccount()
     {
         lab.AddPod("team-a", "known", "127.0.0.10", "app", gsa: "app@test-project.iam.gserviceaccount.com");
-        await WaitForEmailAsync("127.0.0.10", "app@test-project.iam.gserviceaccount.com");
+        await lab.WaitForEmailAsync("127.0.0.10", "app@test-project.iam.gserviceaccount.com");
 
         var (response, listing) = await lab.Client("127.0.0.10").GetWithBodyAsync("/computeMetadata/v1/instance/service-accounts/");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -22,7 +22,7 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     public async Task PodWithoutAnnotation_IsThePoolIdentity()
     {
         lab.AddPod("team-a", "plain", "127.0.0.11", "plain");
-        await WaitForEmailAsync("127.0.0.11", "test-project.svc.id.goog");
+        await lab.WaitForEmailAsync("127.0.0.11", "test-project.svc.id.goog");
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     {
         lab.AddPod("jobs", "job-1", "127.0.0.14", "job-old", gsa: "old@test-project.iam.gserviceaccount.com", edit: p => p.Status.Phase = "Succeeded");
         lab.AddPod("jobs", "web-1", "127.0.0.14", "web-new", gsa: "new@test-project.iam.gserviceaccount.com");
-        await WaitForEmailAsync("127.0.0.14", "new@test-project.iam.gserviceaccount.com");
+        await lab.WaitForEmailAsync("127.0.0.14", "new@test-project.iam.gserviceaccount.com");
     }
 
     [Fact]
@@ -74,11 +74,11 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     public async Task DeletedPod_IsRefusedOnceTheDeleteArrives()
     {
         lab.AddPod("team-b", "gone", "127.0.0.16", "gone");
-        await WaitForEmailAsync("127.0.0.16", "test-project.svc.id.goog");
-        var watchEvents = await Metric("metadata_proxy_pod_watch_events_total{type=\"deleted\"}");
+        await lab.WaitForEmailAsync("127.0.0.16", "test-project.svc.id.goog");
+        var watchEvents = await lab.MetricAsync("metadata_proxy_pod_watch_events_total{type=\"deleted\"}");
 
         lab.Kube.DeletePod("team-b", "gone");
-        await KubernetesLab.WaitUntilAsync(async () => await Metric("metadata_proxy_pod_watch_events_total{type=\"deleted\"}") > watchEvents);
+        await KubernetesLab.WaitUntilAsync(async () => await lab.MetricAsync("metadata_proxy_pod_watch_events_total{type=\"deleted\"}") > watchEvents);
         var (response, _) = await lab.Client("127.0.0.16").GetWithBodyAsync(Email);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
     }
@@ -87,7 +87,7 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     public async Task TerminatingPod_IsRefused()
     {
         lab.AddPod("team-b", "stopping", "127.0.0.17", "stopping");
-        await WaitForEmailAsync("127.0.0.17", "test-project.svc.id.goog");
+        await lab.WaitForEmailAsync("127.0.0.17", "test-project.svc.id.goog");
         lab.Kube.MarkPodTerminating("team-b", "stopping");
         await KubernetesLab.WaitUntilAsync(async () => (await lab.Client("127.0.0.17").GetAsync(Email, flavor: true)).StatusCode == HttpStatusCode.ServiceUnavailable);
     }
@@ -143,11 +143,11 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     public async Task AnnotationChange_IsEffectiveWithinTheTtl()
     {
         lab.AddPod("team-d", "moving", "127.0.0.21", "moving", gsa: "before@test-project.iam.gserviceaccount.com");
-        await WaitForEmailAsync("127.0.0.21", "before@test-project.iam.gserviceaccount.com");
+        await lab.WaitForEmailAsync("127.0.0.21", "before@test-project.iam.gserviceaccount.com");
 
         var changed = DateTime.UtcNow;
         lab.Kube.UpdateServiceAccount("team-d", "moving", sa => sa.Metadata.Annotations["iam.gke.io/gcp-service-account"] = "after@test-project.iam.gserviceaccount.com");
-        await WaitForEmailAsync("127.0.0.21", "after@test-project.iam.gserviceaccount.com");
+        await lab.WaitForEmailAsync("127.0.0.21", "after@test-project.iam.gserviceaccount.com");
         Assert.True(DateTime.UtcNow - changed < TimeSpan.FromSeconds(2) + TimeSpan.FromSeconds(1), "the change took longer than the TTL (2 s) plus a read");
     }
 
@@ -156,21 +156,6 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     {
         lab.AddPod("team-d", "dual", "127.0.0.22", "dual", gsa: "dual@test-project.iam.gserviceaccount.com",
             edit: p => p.Status.PodIPs = [new k8s.Models.V1PodIP { Ip = "127.0.0.22" }, new k8s.Models.V1PodIP { Ip = "127.0.0.23" }]);
-        await WaitForEmailAsync("127.0.0.23", "dual@test-project.iam.gserviceaccount.com");
-    }
-
-    private async Task WaitForEmailAsync(string podIp, string email) =>
-        await KubernetesLab.WaitUntilAsync(async () =>
-        {
-            var (response, body) = await lab.Client(podIp).GetWithBodyAsync(Email);
-            return response.StatusCode == HttpStatusCode.OK && body == email;
-        });
-
-    private async Task<double> Metric(string series)
-    {
-        using var admin = new HttpClient { BaseAddress = lab.Proxy.AdminUri };
-        var text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        await lab.WaitForEmailAsync("127.0.0.23", "dual@test-project.iam.gserviceaccount.com");
     }
 }

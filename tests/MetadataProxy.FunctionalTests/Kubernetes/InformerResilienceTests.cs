@@ -11,8 +11,8 @@ public sealed class InformerResilienceTests(KubernetesLab lab) : IClassFixture<K
     public async Task WatchDroppedAndExpired_IndexIsRebuiltWithoutAWrongAnswer()
     {
         lab.AddPod("churn", "first", "127.0.0.40", "first", gsa: "first@test-project.iam.gserviceaccount.com");
-        await WaitForEmailAsync("127.0.0.40", "first@test-project.iam.gserviceaccount.com");
-        var relists = await Metric("metadata_proxy_pod_relists_total");
+        await lab.WaitForEmailAsync("127.0.0.40", "first@test-project.iam.gserviceaccount.com");
+        var relists = await lab.MetricAsync("metadata_proxy_pod_relists_total");
 
         // The watch breaks and its history is compacted; meanwhile the pod goes and another takes its address.
         lab.Kube.DropWatches();
@@ -22,7 +22,7 @@ public sealed class InformerResilienceTests(KubernetesLab lab) : IClassFixture<K
 
         var answers = new List<string>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline && !(answers.Count > 0 && answers[^1] == "second@test-project.iam.gserviceaccount.com" && await Metric("metadata_proxy_pod_relists_total") > relists))
+        while (DateTime.UtcNow < deadline && !(answers.Count > 0 && answers[^1] == "second@test-project.iam.gserviceaccount.com" && await lab.MetricAsync("metadata_proxy_pod_relists_total") > relists))
         {
             var (response, body) = await lab.Client("127.0.0.40").GetWithBodyAsync(Email);
             if (response.StatusCode == HttpStatusCode.OK)
@@ -31,14 +31,14 @@ public sealed class InformerResilienceTests(KubernetesLab lab) : IClassFixture<K
 
         Assert.DoesNotContain("first@test-project.iam.gserviceaccount.com", answers);
         Assert.Equal("second@test-project.iam.gserviceaccount.com", answers[^1]);
-        Assert.True(await Metric("metadata_proxy_pod_relists_total") > relists, "the 410 did not cause a relist");
+        Assert.True(await lab.MetricAsync("metadata_proxy_pod_relists_total") > relists, "the 410 did not cause a relist");
     }
 
     [Fact]
     public async Task ApiServerDownForTenSeconds_KnownPodsKeepResolving()
     {
         lab.AddPod("outage", "steady", "127.0.0.41", "steady", gsa: "steady@test-project.iam.gserviceaccount.com");
-        await WaitForEmailAsync("127.0.0.41", "steady@test-project.iam.gserviceaccount.com");
+        await lab.WaitForEmailAsync("127.0.0.41", "steady@test-project.iam.gserviceaccount.com");
 
         lab.Kube.GoDown(TimeSpan.FromSeconds(10));
         var down = DateTime.UtcNow;
@@ -58,21 +58,6 @@ public sealed class InformerResilienceTests(KubernetesLab lab) : IClassFixture<K
 
         // Back up: the informer resumes and new pods resolve again.
         lab.AddPod("outage", "after", "127.0.0.42", "after", gsa: "after@test-project.iam.gserviceaccount.com");
-        await WaitForEmailAsync("127.0.0.42", "after@test-project.iam.gserviceaccount.com", seconds: 40);
-    }
-
-    private async Task WaitForEmailAsync(string podIp, string email, int seconds = 10) =>
-        await KubernetesLab.WaitUntilAsync(async () =>
-        {
-            var (response, body) = await lab.Client(podIp).GetWithBodyAsync(Email);
-            return response.StatusCode == HttpStatusCode.OK && body == email;
-        }, seconds);
-
-    private async Task<double> Metric(string series)
-    {
-        using var admin = new HttpClient { BaseAddress = lab.Proxy.AdminUri };
-        var text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        await lab.WaitForEmailAsync("127.0.0.42", "after@test-project.iam.gserviceaccount.com", seconds: 40);
     }
 }

@@ -118,6 +118,23 @@ public sealed class KubernetesLab : IAsyncLifetime
         }
     }
 
+    /// <summary>Waits until <paramref name="podIp"/> resolves and its <c>email</c> is <paramref name="email"/>.</summary>
+    public Task WaitForEmailAsync(string podIp, string email, int seconds = 10) =>
+        WaitUntilAsync(async () =>
+        {
+            var (response, body) = await Client(podIp).GetWithBodyAsync("/computeMetadata/v1/instance/service-accounts/default/email");
+            return response.StatusCode == HttpStatusCode.OK && body == email;
+        }, seconds);
+
+    /// <summary>The current value of one series on the admin port's /metrics (0 when absent).</summary>
+    public async Task<double> MetricAsync(string series)
+    {
+        using var admin = new HttpClient { BaseAddress = Proxy.AdminUri };
+        var text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, int seconds = 10)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
