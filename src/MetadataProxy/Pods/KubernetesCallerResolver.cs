@@ -22,7 +22,8 @@ internal sealed class KubernetesCallerResolver(
     IOptions<IdentityOptions> options,
     IOptions<KubernetesOptions> kubernetes,
     TimeProvider time,
-    ProxyMetrics metrics) : ICallerResolver
+    ProxyMetrics metrics,
+    RefusalEvents events) : ICallerResolver
 {
     public async ValueTask<CallerOutcome> ResolveAsync(IPAddress remoteAddress, CancellationToken cancellationToken)
     {
@@ -47,8 +48,10 @@ internal sealed class KubernetesCallerResolver(
                     $"No live pod on node {kubernetes.Value.NodeName} has IP {address}; if the pod just started, retry shortly.");
             case { Length: > 1 }:
                 metrics.CallerResolved("ambiguous");
-                return new CallerOutcome.Refused(CallerRefusal.Ambiguous,
-                    $"{pods.Value.Length} live pods on this node claim IP {address} ({string.Join(", ", pods.Value)}); refusing to guess which one is calling.");
+                var message = $"{pods.Value.Length} live pods on this node claim IP {address} ({string.Join(", ", pods.Value)}); refusing to guess which one is calling.";
+                foreach (var pod in pods.Value)
+                    events.Report(pod.Namespace, pod.Name, pod.Uid, "MetadataAmbiguousPodIP", message);
+                return new CallerOutcome.Refused(CallerRefusal.Ambiguous, message);
         }
 
         metrics.CallerResolved(how);
@@ -91,7 +94,7 @@ internal sealed class KubernetesCallerResolver(
     {
         var state = await accounts.GetAsync(pod.Namespace, pod.ServiceAccount, cancellationToken);
         var ksa = $"{pod.Namespace}/{pod.ServiceAccount}";
-        return state switch
+        CallerOutcome outcome = state switch
         {
             ServiceAccountState.Found { Annotations: null } found => new CallerOutcome.Refused(CallerRefusal.InvalidAnnotation,
                 $"Kubernetes service account {ksa}: {found.Problem}."),
@@ -102,5 +105,8 @@ internal sealed class KubernetesCallerResolver(
                 $"Kubernetes service account {ksa} could not be read ({unavailable.Reason}); retry shortly."),
             _ => throw new InvalidOperationException($"Unknown ServiceAccount state {state.GetType().Name}."),
         };
+        if (outcome is CallerOutcome.Refused { Reason: CallerRefusal.InvalidAnnotation or CallerRefusal.ServiceAccountMissing } refused)
+            events.Report(pod.Namespace, pod.Name, pod.Uid, refused.Reason == CallerRefusal.InvalidAnnotation ? "MetadataInvalidAnnotation" : "MetadataServiceAccountMissing", refused.Message);
+        return outcome;
     }
 }

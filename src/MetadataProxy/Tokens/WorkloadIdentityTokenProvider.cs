@@ -1,4 +1,5 @@
 using MetadataProxy.Identity;
+using MetadataProxy.Operations;
 using Microsoft.Extensions.Options;
 
 namespace MetadataProxy.Tokens;
@@ -12,10 +13,11 @@ internal sealed class WorkloadIdentityTokenProvider(
     TokenCache<AccessTokenKey> accessTokens,
     TokenCache<IdTokenKey> idTokens,
     IOptions<TokenOptions> options,
+    RefusalEvents events,
     TimeProvider time) : ITokenProvider
 {
     public ValueTask<TokenOutcome> GetAccessTokenAsync(CallerIdentity caller, IReadOnlyList<string> scopes, CancellationToken cancellationToken) =>
-        WithinDeadlineAsync(accessTokens.GetAsync(AccessTokenKey.For(caller, scopes), ct => exchange.FetchAccessTokenAsync(caller, scopes, ct), cancellationToken), cancellationToken);
+        WithinDeadlineAsync(caller, accessTokens.GetAsync(AccessTokenKey.For(caller, scopes), ct => exchange.FetchAccessTokenAsync(caller, scopes, ct), cancellationToken), cancellationToken);
 
     public ValueTask<TokenOutcome> GetIdTokenAsync(CallerIdentity caller, IdTokenRequest request, CancellationToken cancellationToken)
     {
@@ -28,19 +30,22 @@ internal sealed class WorkloadIdentityTokenProvider(
                 "annotation to your Kubernetes service account."));
         }
 
-        return WithinDeadlineAsync(idTokens.GetAsync(IdTokenKey.For(caller, request), ct => exchange.FetchIdTokenAsync(caller, request, ct), cancellationToken), cancellationToken);
+        return WithinDeadlineAsync(caller, idTokens.GetAsync(IdTokenKey.For(caller, request), ct => exchange.FetchIdTokenAsync(caller, request, ct), cancellationToken), cancellationToken);
     }
 
     /// <summary>Fetches the default-scope access token of a pod's identity before it asks.</summary>
     public Task PrefetchAsync(CallerIdentity caller) =>
         accessTokens.PrefetchAsync(AccessTokenKey.For(caller, caller.Scopes), ct => exchange.FetchAccessTokenAsync(caller, caller.Scopes, ct));
 
-    private async ValueTask<TokenOutcome> WithinDeadlineAsync(Task<TokenOutcome> pending, CancellationToken cancellationToken)
+    private async ValueTask<TokenOutcome> WithinDeadlineAsync(CallerIdentity caller, Task<TokenOutcome> pending, CancellationToken cancellationToken)
     {
         var deadline = options.Value.UpstreamDeadline;
         try
         {
-            return await pending.WaitAsync(deadline, time, cancellationToken);
+            var outcome = await pending.WaitAsync(deadline, time, cancellationToken);
+            if (outcome is TokenOutcome.Refused { Reason: TokenRefusal.UpstreamRejected } refused && caller is { PodName: { } pod, PodUid: { } uid })
+                events.Report(caller.Namespace, pod, uid, "MetadataTokenRefused", refused.Message);
+            return outcome;
         }
         catch (TimeoutException)
         {

@@ -43,7 +43,7 @@ public sealed class BaseManifestTests
         Assert.Equal(
             [
                 "core:events:create", "core:nodes:get", "core:nodes:patch", "core:pods:list", "core:pods:watch",
-                "core:serviceaccounts/token:create", "core:serviceaccounts:get", "events.k8s.io:events:create",
+                "core:serviceaccounts/token:create", "core:serviceaccounts:get",
             ],
             grants);
         var binding = rendered.Single("ClusterRoleBinding");

@@ -121,6 +121,16 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
             return response.StatusCode == HttpStatusCode.Forbidden
                 && body.Contains("Kubernetes service account team-c/bad: annotation iam.gke.io/gcp-service-account &#39;not-an-email&#39;", StringComparison.Ordinal);
         });
+
+        // The pod's owner sees why in `kubectl describe pod`, once, however often the pod asks.
+        await KubernetesLab.WaitUntilAsync(() => Task.FromResult(lab.Kube.EventsCreated.Any(e => e.InvolvedObject.Name == "bad")));
+        for (var i = 0; i < 3; i++)
+            await lab.Client("127.0.0.19").GetWithBodyAsync(Email);
+        var warning = Assert.Single(lab.Kube.EventsCreated, e => e.InvolvedObject.Name == "bad");
+        Assert.Equal("Warning", warning.Type);
+        Assert.Equal("MetadataInvalidAnnotation", warning.Reason);
+        Assert.Equal(lab.Kube.GetPod("team-c", "bad")!.Metadata.Uid, warning.InvolvedObject.Uid);
+        Assert.Contains("not-an-email", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]

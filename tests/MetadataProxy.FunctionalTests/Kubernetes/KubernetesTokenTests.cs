@@ -74,6 +74,8 @@ public sealed class KubernetesTokenTests(KubernetesLab lab) : IClassFixture<Kube
         var (response, body) = await lab.Client("127.0.0.83").GetWithBodyAsync($"{Sa}/token");
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("iam.serviceAccounts.getAccessToken", body, StringComparison.Ordinal);
+        await KubernetesLab.WaitUntilAsync(() => Task.FromResult(
+            lab.Kube.EventsCreated.Any(e => e.InvolvedObject.Name == "unbound-1" && e.Reason == "MetadataTokenRefused" && e.Message.Contains("getAccessToken", StringComparison.Ordinal))));
     }
 
     [Fact]

@@ -54,6 +54,9 @@ public sealed class KubernetesTestServer : IAsyncDisposable
 
     public int NodePatches => _counters.NodePatches;
 
+    /// <summary>Events created through the API (core v1), in order.</summary>
+    public IReadOnlyList<Corev1Event> EventsCreated => _counters.EventsCreated;
+
     public int TokenRequests => _counters.TokenRequests;
 
     public IReadOnlyList<TokenRequestRecord> TokenRequestsMade => _counters.TokenRequestsMade;
@@ -162,6 +165,7 @@ public sealed class KubernetesTestServer : IAsyncDisposable
         app.UseMiddleware<RequestGate>();
         app.MapPods();
         app.MapObjects();
+        app.MapEvents();
         app.MapTokenRequest();
         app.MapDiscovery();
         app.MapFallback("{*path}", () => KubeResults.Status(KubeStatus.NoSuchPath()));

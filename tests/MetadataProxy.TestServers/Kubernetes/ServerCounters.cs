@@ -1,9 +1,12 @@
+using k8s.Models;
+
 namespace MetadataProxy.TestServers.Kubernetes;
 
 internal sealed class ServerCounters
 {
     private readonly Lock _gate = new();
     private readonly List<TokenRequestRecord> _tokenRequests = [];
+    private readonly List<Corev1Event> _events = [];
     private int _podLists;
     private int _podWatches;
     private int _podGets;
@@ -56,6 +59,25 @@ internal sealed class ServerCounters
     public void NodeGet() => Interlocked.Increment(ref _nodeGets);
 
     public void NodePatch() => Interlocked.Increment(ref _nodePatches);
+
+    public IReadOnlyList<Corev1Event> EventsCreated
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _events];
+            }
+        }
+    }
+
+    public void EventCreated(Corev1Event created)
+    {
+        lock (_gate)
+        {
+            _events.Add(created);
+        }
+    }
 
     public void TokenRequest(TokenRequestRecord record)
     {
