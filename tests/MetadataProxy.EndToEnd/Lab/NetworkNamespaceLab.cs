@@ -137,12 +137,27 @@ public sealed partial class NetworkNamespaceLab : IAsyncDisposable
 
     /// <summary><c>curl</c> inside <paramref name="networkNamespace"/>: exit code 7 means connection refused, 28 a timeout.</summary>
     public Task<ProcessResult> CurlAsync(string networkNamespace, string url, CancellationToken cancellationToken = default) =>
+        CurlAsync(networkNamespace, url, [], cancellationToken);
+
+    /// <summary>As <see cref="CurlAsync(string, string, CancellationToken)"/>, with more curl <paramref name="options"/> (<c>--write-out</c>, say).</summary>
+    public Task<ProcessResult> CurlAsync(string networkNamespace, string url, IReadOnlyList<string> options, CancellationToken cancellationToken = default) =>
         ExecAsync(
             networkNamespace,
             ["curl", "--noproxy", "*", "--silent", "--show-error", "--globoff", "--connect-timeout", "5", "--max-time", "10",
-                "--header", "Metadata-Flavor: Google", url],
+                "--header", "Metadata-Flavor: Google", .. options, url],
             environment: null,
             cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Gives the commands run in <paramref name="networkNamespace"/> their own <c>/etc/<paramref name="name"/></c> (see
+    /// <see cref="NamespaceEtcFile"/>); the lab deletes it on dispose, and earlier if the caller disposes it.
+    /// </summary>
+    public NamespaceEtcFile WriteEtcFile(string networkNamespace, string name, string content)
+    {
+        var file = NamespaceEtcFile.Write(Owned(networkNamespace), name, content);
+        _owned.Add(file);
+        return file;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -23,6 +24,7 @@ public sealed class GoogleTestServer : IAsyncDisposable
     private readonly ConcurrentQueue<StsRequestRecord> _stsRequests = new();
     private readonly ConcurrentQueue<IamRequestRecord> _iamRequests = new();
     private WebApplication? _app;
+    private Socket? _listenSocket;
 
     private GoogleTestServer()
     {
@@ -74,6 +76,26 @@ public sealed class GoogleTestServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Serves on <paramref name="listenSocket"/>, a bound and listening TCP socket (one created inside another network
+    /// namespace, say): <see cref="BaseAddress"/> is its local endpoint. The server owns the socket from here on and
+    /// closes it when disposed, even if starting fails.
+    /// </summary>
+    public static async Task<GoogleTestServer> StartAsync(Socket listenSocket, CancellationToken ct = default)
+    {
+        var server = new GoogleTestServer { _listenSocket = listenSocket };
+        try
+        {
+            await server.StartKestrelAsync(ct);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>The full resource name STS expects as <c>audience</c> for this provider.</summary>
     public static string ProviderResourceName(string projectNumber, string poolId, string providerId) =>
         $"//iam.googleapis.com/projects/{projectNumber}/locations/global/workloadIdentityPools/{poolId}/providers/{providerId}";
@@ -123,6 +145,7 @@ public sealed class GoogleTestServer : IAsyncDisposable
             await _app.DisposeAsync();
         }
 
+        _listenSocket?.Dispose();
         _fetcher.Dispose();
         _idTokens.Dispose();
     }
@@ -131,7 +154,13 @@ public sealed class GoogleTestServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(o =>
+        {
+            if (_listenSocket is null)
+                o.Listen(IPAddress.Loopback, 0);
+            else
+                o.ListenHandle((ulong)_listenSocket.Handle); // Kestrel does not own (close) a handle it is given
+        });
         _app = builder.Build();
 
         var sts = new StsEndpoint(
@@ -144,8 +173,13 @@ public sealed class GoogleTestServer : IAsyncDisposable
         _app.MapPost(IamCredentialsEndpoint.Route, iam.HandleAsync);
         _app.MapGet("/oauth2/v3/certs", () => Results.Content(GoogleJwksJson, "application/json"));
 
+        if (_listenSocket is not null)
+            BaseAddress = new Uri($"http://{_listenSocket.LocalEndPoint}/");
         await _app.StartAsync(ct);
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        if (_listenSocket is null)
+        {
+            var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        }
     }
 }

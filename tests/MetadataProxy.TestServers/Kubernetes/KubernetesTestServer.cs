@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using k8s;
 using k8s.Models;
 using MetadataProxy.TestServers.Jwt;
@@ -19,6 +20,7 @@ public sealed class KubernetesTestServer : IAsyncDisposable
     private readonly ClusterStore _store;
     private readonly Outage _outage;
     private WebApplication? _app;
+    private Socket? _listenSocket;
 
     private KubernetesTestServer()
     {
@@ -69,6 +71,26 @@ public sealed class KubernetesTestServer : IAsyncDisposable
     public static async Task<KubernetesTestServer> StartAsync(CancellationToken ct = default)
     {
         var server = new KubernetesTestServer();
+        try
+        {
+            await server.StartCoreAsync(ct);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Serves on <paramref name="listenSocket"/>, a bound and listening TCP socket (one created inside another network
+    /// namespace, say): <see cref="BaseAddress"/> is its local endpoint. The server owns the socket from here on and
+    /// closes it when disposed, even if starting fails.
+    /// </summary>
+    public static async Task<KubernetesTestServer> StartAsync(Socket listenSocket, CancellationToken ct = default)
+    {
+        var server = new KubernetesTestServer { _listenSocket = listenSocket };
         try
         {
             await server.StartCoreAsync(ct);
@@ -139,6 +161,7 @@ public sealed class KubernetesTestServer : IAsyncDisposable
             await _app.DisposeAsync();
         }
 
+        _listenSocket?.Dispose();
         _signer.Dispose();
     }
 
@@ -152,7 +175,13 @@ public sealed class KubernetesTestServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(k =>
+        {
+            if (_listenSocket is null)
+                k.Listen(IPAddress.Loopback, 0);
+            else
+                k.ListenHandle((ulong)_listenSocket.Handle); // Kestrel does not own (close) a handle it is given
+        });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(_settings);
         builder.Services.AddSingleton(_counters);
@@ -171,8 +200,13 @@ public sealed class KubernetesTestServer : IAsyncDisposable
         app.MapFallback("{*path}", () => KubeResults.Status(KubeStatus.NoSuchPath()));
         _app = app;
 
+        if (_listenSocket is not null)
+            _settings.BaseAddress = new Uri($"http://{_listenSocket.LocalEndPoint}/");
         await app.StartAsync(ct);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _settings.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        if (_listenSocket is null)
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            _settings.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        }
     }
 }

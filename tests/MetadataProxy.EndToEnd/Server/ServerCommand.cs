@@ -1,0 +1,37 @@
+using MetadataProxy.EndToEnd.Lab;
+using MetadataProxy.TestServers.Google;
+
+namespace MetadataProxy.EndToEnd.Server;
+
+/// <summary>
+/// The command line of the real server in Kubernetes mode, configured as the DaemonSet configures it
+/// (<c>manifests/config.env</c>, with IPv6 interception) except that the Kubernetes API and Google are the test servers.
+/// </summary>
+public static class ServerCommand
+{
+    /// <summary>Where the build put the server: the project reference copies it beside the tests.</summary>
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll");
+
+    public static IReadOnlyList<string> For(string kubeconfig, GoogleTestServer google) =>
+    [
+        "dotnet", Executable,
+        // The server's appsettings.json, whatever the test runner's working directory.
+        $"--contentRoot={AppContext.BaseDirectory}",
+        "--Mode=Kubernetes",
+        $"--Listen:Metadata=http://{LabNetwork.Proxy4}:{LabNetwork.ProxyPort};http://[{LabNetwork.Proxy6}]:{LabNetwork.ProxyPort}",
+        // Loopback only: the DaemonSet's 0.0.0.0 would open the admin port on the pod bridge of this lab.
+        $"--Listen:Admin=http://127.0.0.1:{ServerLab.AdminPort}",
+        $"--Kubernetes:Kubeconfig={kubeconfig}",
+        $"--Kubernetes:NodeName={ServerLab.NodeName}",
+        $"--WorkloadIdentity:ProjectId={ServerLab.ProjectId}",
+        $"--WorkloadIdentity:ProjectNumber={ServerLab.ProjectNumber}",
+        $"--WorkloadIdentity:PoolId={ServerLab.PoolId}",
+        $"--WorkloadIdentity:ProviderId={ServerLab.ProviderId}",
+        $"--WorkloadIdentity:StsEndpoint={google.StsTokenUrl.AbsoluteUri}",
+        $"--WorkloadIdentity:IamCredentialsEndpoint={google.IamCredentialsBaseUrl.AbsoluteUri}",
+        "--Metadata:ClusterName=e2e-cluster",
+        "--Metadata:ClusterLocation=us-central1",
+        "--Metadata:ClusterUid=4b1c3e0a-5f6d-4c1b-9a7e-2d8f0c6b1a93",
+        "--Metadata:InstanceId=1234567890123456789",
+    ];
+}

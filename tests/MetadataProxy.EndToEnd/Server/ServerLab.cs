@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using k8s.Models;
+using MetadataProxy.EndToEnd.Iptables;
+using MetadataProxy.EndToEnd.Lab;
+using MetadataProxy.TestServers.Google;
+using MetadataProxy.TestServers.Kubernetes;
+
+namespace MetadataProxy.EndToEnd.Server;
+
+/// <summary>
+/// The real MetadataProxy process in Kubernetes mode on the lab's node, behind the interception the script installs:
+/// pods' requests to 169.254.169.254:80 reach it at 169.254.169.252:988 with their own source addresses. The
+/// Kubernetes and Google test servers run in this test process, so tests keep their hands on them, but listen on
+/// sockets created in the node namespace, the only network the server sees.
+/// </summary>
+public sealed class ServerLab : IAsyncLifetime
+{
+    public const string NodeName = "node-e2e";
+    public const string ProjectId = "test-project";
+    public const string ProjectNumber = "123456789012";
+    public const string PoolId = "test-pool";
+    public const string ProviderId = "kubernetes";
+    public const string PodNamespace = "e2e";
+    public const string WriterGsa = "writer@test-project.iam.gserviceaccount.com";
+    public const int AdminPort = 9988;
+
+    private static readonly TimeSpan StartupPatience = TimeSpan.FromSeconds(30);
+
+    private NetworkNamespaceLab? _lab;
+    private KubernetesTestServer? _kube;
+    private GoogleTestServer? _google;
+    private LabProcess? _server;
+    private string? _skipReason;
+
+    public NetworkNamespaceLab Lab => _lab ?? throw NotBuilt();
+
+    public KubernetesTestServer Kube => _kube ?? throw NotBuilt();
+
+    public GoogleTestServer Google => _google ?? throw NotBuilt();
+
+    /// <summary>The server process; its output goes into assertion messages.</summary>
+    public LabProcess Server => _server ?? throw NotBuilt();
+
+    /// <summary>Pod <c>e2e/writer</c>: ServiceAccount <c>writer</c>, annotated with <see cref="WriterGsa"/> and bound in IAM.</summary>
+    public LabPod Writer { get; private set; } = null!;
+
+    /// <summary>Pod <c>e2e/reader</c>: ServiceAccount <c>reader</c>, not annotated, so the pool identity.</summary>
+    public LabPod Reader { get; private set; } = null!;
+
+    /// <summary>A namespace on the pod bridge whose address no pod in the Kubernetes API has.</summary>
+    public LabPod Stranger { get; private set; } = null!;
+
+    public static string PrincipalOf(string ksa) =>
+        GoogleTestServer.PrincipalFor(ProjectNumber, PoolId, $"system:serviceaccount:{PodNamespace}:{ksa}");
+
+    /// <summary>Skips the calling test when this machine cannot host the lab (nothing was built then).</summary>
+    public void SkipUnlessBuilt()
+    {
+        if (_skipReason is not null)
+            Assert.Skip(_skipReason);
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        _skipReason = await LabRequirements.MissingAsync("iptables-nft", "ip6tables-nft", "curl", "conntrack", "dotnet");
+        if (_skipReason is not null)
+            return;
+        try
+        {
+            await BuildAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>GET <paramref name="url"/> with curl inside <paramref name="networkNamespace"/>.</summary>
+    public async Task<CurlAnswer> CurlAsync(string networkNamespace, string url) =>
+        CurlAnswer.From(await Lab.CurlAsync(networkNamespace, url, ["--write-out", CurlAnswer.WriteOut], TestContext.Current.CancellationToken));
+
+    /// <summary>Stops the server, the processes first and the namespaces last; later calls do nothing.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        var failures = new List<Exception>();
+        foreach (var owned in new IAsyncDisposable?[] { _server, _google, _kube, _lab })
+        {
+            try
+            {
+                if (owned is not null)
+                    await owned.DisposeAsync();
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
+        }
+
+        (_server, _google, _kube, _lab) = (null, null, null, null);
+        if (failures.Count > 0)
+            throw new AggregateException("The server lab did not stop cleanly.", failures);
+    }
+
+    private async Task BuildAsync(CancellationToken cancellationToken)
+    {
+        var lab = _lab = await NetworkNamespaceLab.CreateAsync(cancellationToken);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        Writer = await lab.CreatePodAsync("writer", IPAddress.Parse("198.51.100.41"), cancellationToken);
+        Reader = await lab.CreatePodAsync("reader", IPAddress.Parse("198.51.100.42"), cancellationToken);
+        Stranger = await lab.CreatePodAsync("stranger", IPAddress.Parse("198.51.100.43"), cancellationToken);
+
+        _kube = await KubernetesTestServer.StartAsync(ListenOnNodeLoopback(), cancellationToken);
+        _google = await GoogleTestServer.StartAsync(ListenOnNodeLoopback(), cancellationToken);
+        RegisterCluster(_kube, _google);
+
+        (await new InterceptionScript(lab).InstallAsync(new Dictionary<string, string> { ["IPV6"] = "on" })).EnsureSuccess();
+        var kubeconfig = _kube.WriteKubeconfig(Path.Combine(lab.WorkDirectory, "kubeconfig"));
+        _server = lab.StartProcess(lab.NodeNamespace, ServerCommand.For(kubeconfig, _google));
+        await WaitUntilReadyAsync(lab, _server, cancellationToken);
+    }
+
+    // 127.0.0.1 of the node namespace, not of the test process: a socket belongs to the namespace it was created in.
+    private Socket ListenOnNodeLoopback()
+    {
+        var socket = Lab.CreateTcpSocket(Lab.NodeNamespace, AddressFamily.InterNetwork);
+        try
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            socket.Listen(64);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private void RegisterCluster(KubernetesTestServer kube, GoogleTestServer google)
+    {
+        kube.AddNode(new V1Node
+        {
+            Metadata = new V1ObjectMeta { Name = NodeName, Labels = new Dictionary<string, string> { ["topology.kubernetes.io/zone"] = "us-central1-b" } },
+            Status = new V1NodeStatus { Addresses = [new V1NodeAddress { Type = "InternalIP", Address = LabNetwork.NodeUplink4.ToString() }] },
+        });
+        // The provider has the cluster's keys uploaded, as for a private issuer: Google never fetches them.
+        google.AddProvider(ProjectNumber, PoolId, ProviderId, kube.Issuer, JwksSource.FromJson(kube.JwksJson));
+        google.AllowImpersonation(PrincipalOf("writer"), WriterGsa);
+        AddPod(kube, Writer, WriterGsa);
+        AddPod(kube, Reader, gsa: null);
+    }
+
+    // A Running pod on this node with the lab pod's addresses, named after it, with a ServiceAccount of that name too.
+    private static void AddPod(KubernetesTestServer kube, LabPod pod, string? gsa)
+    {
+        var annotations = gsa is null ? null : new Dictionary<string, string> { ["iam.gke.io/gcp-service-account"] = gsa };
+        kube.AddServiceAccount(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = pod.Name, NamespaceProperty = PodNamespace, Annotations = annotations } });
+        kube.AddPod(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = pod.Name, NamespaceProperty = PodNamespace },
+            Spec = new V1PodSpec { NodeName = NodeName, ServiceAccountName = pod.Name, Containers = [new V1Container { Name = "app", Image = "app:1" }] },
+            Status = new V1PodStatus
+            {
+                Phase = "Running",
+                PodIP = pod.IPv4.ToString(),
+                PodIPs = [new V1PodIP { Ip = pod.IPv4.ToString() }, new V1PodIP { Ip = pod.IPv6.ToString() }],
+            },
+        });
+    }
+
+    // Ready means listening and the pod informer synced; asked on the admin port from inside the node.
+    private static async Task WaitUntilReadyAsync(NetworkNamespaceLab lab, LabProcess server, CancellationToken cancellationToken)
+    {
+        using var admin = lab.CreateHttpClient(lab.NodeNamespace);
+        admin.Timeout = TimeSpan.FromSeconds(2);
+        var readyz = new Uri($"http://127.0.0.1:{AdminPort}/readyz");
+        var clock = Stopwatch.StartNew();
+        while (!server.HasExited && clock.Elapsed < StartupPatience)
+        {
+            try
+            {
+                using var response = await admin.GetAsync(readyz, cancellationToken);
+                if (response.StatusCode == HttpStatusCode.OK)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+
+        throw new InvalidOperationException(
+            $"The server was not ready within {StartupPatience} (exited: {server.HasExited}); its output:\n{server.Output}");
+    }
+
+    private static InvalidOperationException NotBuilt() => new("The server lab was not built; call SkipUnlessBuilt first.");
+}
