@@ -26,7 +26,7 @@ internal partial class Program
         configure?.Invoke(builder.Configuration);
         var mode = ModeSelection.Read(builder.Configuration);
 
-        builder.AddOperations();
+        builder.AddOperations(mode);
         builder.AddMetadataHosting(mode);
         builder.AddMetadata();
         if (mode == ProxyMode.Kubernetes)

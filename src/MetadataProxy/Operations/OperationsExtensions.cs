@@ -6,8 +6,15 @@ namespace MetadataProxy.Operations;
 
 internal static class OperationsExtensions
 {
-    public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder, ProxyMode mode)
     {
+        if (mode == ProxyMode.Kubernetes)
+        {
+            // One JSON object a line for the cluster's log pipeline; a person at a terminal gets the plain text.
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole();
+        }
+
         builder.Services.AddSingleton(_ => Metrics.NewCustomRegistry());
         builder.Services.AddSingleton<ProxyMetrics>();
         builder.Services.AddSingleton<MetadataListenerCheck>();
