@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -46,6 +47,10 @@ internal static class HostingExtensions
             }
         });
         builder.Services.AddSingleton<MetadataEndpoint>();
+
+        // FORWARDEDHEADERS_ENABLED=true makes ASP.NET rewrite the remote address from X-Forwarded-For and strip the
+        // header before the guard sees it; here no header may ever name the caller (G-5, decision 2).
+        builder.Services.PostConfigure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.None);
         return builder;
     }
 

@@ -16,11 +16,12 @@ internal sealed partial class MetadataEndpoint(
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
+        var caller = CallerAddress.Of(context);
         StampHeaders(context.Response.Headers);
         MetadataResult result;
         try
         {
-            result = RequestGuard.Check(context.Request, out var path) ?? await RouteAsync(context, path);
+            result = RequestGuard.Check(context.Request, out var path) ?? await RouteAsync(context, path, caller);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -29,12 +30,19 @@ internal sealed partial class MetadataEndpoint(
         }
 
         metrics.RequestCompleted(result, Stopwatch.GetElapsedTime(started));
-        if (result is MetadataResult.Failure failure && failure.Reason is not (FailureReason.NotFound or FailureReason.BadRequest))
-            Log.Refused(logger, failure.Reason, context.Connection.RemoteIpAddress, failure.Message);
+        if (result is MetadataResult.Failure failure)
+        {
+            // What a caller can provoke at will (bad requests, the guard's refusals) is not worth a line each.
+            if (failure.Reason is FailureReason.NotFound or FailureReason.BadRequest or FailureReason.MethodNotAllowed or FailureReason.Forwarded
+                or FailureReason.MissingMetadataFlavor or FailureReason.LegacyEndpoint or FailureReason.Concealed)
+                Log.RefusedRequest(logger, failure.Reason, caller, failure.Message);
+            else
+                Log.RefusedIdentity(logger, failure.Reason, caller, failure.Message);
+        }
         await MetadataResponseWriter.WriteAsync(context, result);
     }
 
-    private async Task<MetadataResult> RouteAsync(HttpContext context, MetadataPath path)
+    private async Task<MetadataResult> RouteAsync(HttpContext context, MetadataPath path, IPAddress caller)
     {
         var segments = path.Segments;
         switch (segments)
@@ -46,10 +54,7 @@ internal sealed partial class MetadataEndpoint(
                     ? MetadataRenderer.Listing("v1/") // D-1
                     : new MetadataResult.Redirect("/computeMetadata/" + context.Request.QueryString);
             case ["computeMetadata", "v1", ..]:
-                var remote = context.Connection.RemoteIpAddress ?? IPAddress.None;
-                if (remote.IsIPv4MappedToIPv6)
-                    remote = remote.MapToIPv4();
-                var request = new MetadataRequest(segments.Skip(2).ToArray(), path.TrailingSlash, remote, context.Request.Query, context.Request.QueryString.Value ?? "");
+                var request = new MetadataRequest(segments.Skip(2).ToArray(), path.TrailingSlash, caller, context.Request.Query, context.Request.QueryString.Value ?? "");
                 return await metadata.GetAsync(request, context.RequestAborted);
             default:
                 return new MetadataResult.Failure(FailureReason.NotFound, $"The requested URL {context.Request.Path} was not found on this server.");
@@ -67,7 +72,10 @@ internal sealed partial class MetadataEndpoint(
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Debug, Message = "Refused {Reason} for {RemoteAddress}: {Detail}")]
+        public static partial void RefusedRequest(ILogger logger, FailureReason reason, IPAddress remoteAddress, string detail);
+
         [LoggerMessage(Level = LogLevel.Information, Message = "Refused {Reason} for {RemoteAddress}: {Detail}")]
-        public static partial void Refused(ILogger logger, FailureReason reason, IPAddress? remoteAddress, string detail);
+        public static partial void RefusedIdentity(ILogger logger, FailureReason reason, IPAddress remoteAddress, string detail);
     }
 }
