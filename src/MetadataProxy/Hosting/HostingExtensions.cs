@@ -24,6 +24,8 @@ internal static class HostingExtensions
         builder.Services.AddOptions<KestrelServerOptions>().Configure<Listeners>((kestrel, listeners) =>
         {
             kestrel.AddServerHeader = false; // G-10: the Server header is ours.
+            // One node's pods share this server: no single caller may exhaust it (GKE's own caps a node at 500).
+            kestrel.Limits.MaxConcurrentConnections = listen.MaxConnections;
             if (ListenAddress.TryParse(listen.Metadata, out var metadata, out _))
             {
                 foreach (var endpoint in metadata)

@@ -9,6 +9,9 @@ internal sealed class ListenerOptions
 
     public string? Admin { get; set; }
 
+    /// <summary>Open connections the server accepts at most, over all listeners.</summary>
+    public int MaxConnections { get; set; } = 1024;
+
     public void ApplyDefaults(ProxyMode mode)
     {
         Metadata ??= mode == ProxyMode.Kubernetes ? "http://169.254.169.252:988" : "http://127.0.0.1:8080";

@@ -11,6 +11,8 @@ internal sealed class ListenerOptionsValidator : IValidateOptions<ListenerOption
             problems.Add($"Listen:Metadata: {metadataError}.");
         if (!ListenAddress.TryParse(options.Admin, out _, out var adminError))
             problems.Add($"Listen:Admin: {adminError}.");
+        if (options.MaxConnections is < 16 or > 100_000)
+            problems.Add($"Listen:MaxConnections {options.MaxConnections} must be between 16 and 100000 (default 1024).");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

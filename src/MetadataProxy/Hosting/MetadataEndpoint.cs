@@ -2,14 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using MetadataProxy.Metadata;
 using MetadataProxy.Operations;
-using Microsoft.Extensions.Options;
 
 namespace MetadataProxy.Hosting;
 
 /// <summary>The metadata listener's whole pipeline: stamp headers, guard, route, answer.</summary>
 internal sealed partial class MetadataEndpoint(
     MetadataService metadata,
-    IOptionsMonitor<MetadataOptions> options,
+    MetadataTreeSource trees,
     ProxyMetrics metrics,
     ILogger<MetadataEndpoint> logger)
 {
@@ -27,6 +26,15 @@ internal sealed partial class MetadataEndpoint(
         {
             metrics.RequestAborted();
             return; // The client went away (a long wait_for_change, usually); nobody is left to answer.
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !context.Response.HasStarted)
+        {
+            // A bug, not an expected outcome: logged once, here, and answered as GCE does, with the header clients check.
+            Log.Failed(logger, e);
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            context.Response.ContentType = "text/html; charset=UTF-8";
+            await context.Response.WriteAsync("Internal error; retry shortly.\n", context.RequestAborted);
+            return;
         }
 
         metrics.RequestCompleted(result, Stopwatch.GetElapsedTime(started));
@@ -65,13 +73,16 @@ internal sealed partial class MetadataEndpoint(
     {
         // G-8: exactly one Metadata-Flavor; G-9: errors carry it too; G-10: the rest of GCE's header set.
         headers[MetadataHeaders.Flavor] = MetadataHeaders.FlavorValue;
-        headers.Server = options.CurrentValue.ServerHeader;
+        headers.Server = trees.Options.ServerHeader;
         headers.XXSSProtection = "0";
         headers.XFrameOptions = "SAMEORIGIN";
     }
 
     private static partial class Log
     {
+        [LoggerMessage(Level = LogLevel.Error, Message = "Request failed unexpectedly")]
+        public static partial void Failed(ILogger logger, Exception exception);
+
         [LoggerMessage(Level = LogLevel.Debug, Message = "Refused {Reason} for {RemoteAddress}: {Detail}")]
         public static partial void RefusedRequest(ILogger logger, FailureReason reason, IPAddress remoteAddress, string detail);
 

@@ -13,6 +13,12 @@ internal sealed class IdentityOptions
     /// <summary>How old a ServiceAccount's annotations may be before they are read again.</summary>
     public TimeSpan ServiceAccountCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// While the watch is broken and the API server cannot confirm a caller, the index still answers for pods it
+    /// knows for this long after its last contact; then it refuses (the address may belong to a new pod by now).
+    /// </summary>
+    public TimeSpan IndexStalenessLimit { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Concurrent calls to the Kubernetes API from the request path (lists, ServiceAccount reads, TokenRequests).</summary>
     public int MaxConcurrentApiCalls { get; set; } = 8;
 }

@@ -26,6 +26,8 @@ internal static class KubernetesExtensions
             .Validate(o => o.ServiceAccountCacheTtl >= TimeSpan.FromSeconds(1) && o.ServiceAccountCacheTtl <= TimeSpan.FromHours(1),
                 "Identity:ServiceAccountCacheTtl must be between 00:00:01 and 01:00:00 (default 00:00:30).")
             .Validate(o => o.MaxConcurrentApiCalls is >= 1 and <= 1000, "Identity:MaxConcurrentApiCalls must be between 1 and 1000 (default 8).")
+            .Validate(o => o.IndexStalenessLimit >= TimeSpan.FromSeconds(1) && o.IndexStalenessLimit <= TimeSpan.FromMinutes(10),
+                "Identity:IndexStalenessLimit must be between 00:00:01 and 00:10:00 (default 00:00:30).")
             .Validate(o => Enum.IsDefined(o.HostNetworkPolicy), "Identity:HostNetworkPolicy must be Deny.")
             .ValidateOnStart();
 

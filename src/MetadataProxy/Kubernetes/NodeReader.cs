@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Net;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using MetadataProxy.Metadata;
 using Microsoft.Extensions.Options;
@@ -39,8 +38,9 @@ internal sealed partial class NodeReader(
             {
                 return;
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // A background loop must never stop the host: log, keep what was known, try again later.
                 Log.ReadFailed(logger, options.Value.NodeName!, e.Message);
             }
 
@@ -48,14 +48,16 @@ internal sealed partial class NodeReader(
         }
     }
 
-    private static NodeFacts From(V1Node node)
+    internal static NodeFacts From(V1Node node)
     {
         var addresses = (node.Status?.Addresses ?? [])
             .Select(a => IPAddress.TryParse(a.Address, out var ip) ? ip : null)
             .OfType<IPAddress>()
             .ToImmutableHashSet();
         var labels = node.Metadata.Labels ?? new Dictionary<string, string>();
-        return new NodeFacts(addresses, labels.TryGetValue(NodeInfo.ZoneLabel, out var zone) ? zone : null, labels.TryGetValue(NodeInfo.HostnameLabel, out var host) ? host : null);
+        // Only a GCE-shaped zone can stand in instance/zone (I-2); EKS's us-east-1a or an on-premises label cannot.
+        var zone = labels.TryGetValue(NodeInfo.ZoneLabel, out var z) && MetadataOptionsValidator.IsZone(z) ? z : null;
+        return new NodeFacts(addresses, zone, labels.TryGetValue(NodeInfo.HostnameLabel, out var host) ? host : null);
     }
 
     private static partial class Log

@@ -64,7 +64,7 @@ internal sealed partial class StartupTaintRemover(
         {
             return false; // Someone else changed the Node: read it again.
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             Log.Failed(logger, name, e.Message);
             return false;

@@ -11,6 +11,11 @@ internal sealed class CredentialService(ITokenProvider tokens, TimeProvider time
 
     private static readonly string[] TrueWords = ["true", "1", "yes", "y"];
 
+    /// <summary>Scopes and audiences come from callers and become cache keys and Google calls: they are bounded.</summary>
+    private const int MaxScopes = 20;
+    private const int MaxScopeLength = 256;
+    private const int MaxAudienceLength = 1024;
+
     public async Task<MetadataResult> GetAsync(CredentialLeaf leaf, MetadataQuery query, CancellationToken cancellationToken) =>
         leaf.Kind == CredentialKind.AccessToken
             ? await GetAccessTokenAsync(leaf, query, cancellationToken)
@@ -25,6 +30,10 @@ internal sealed class CredentialService(ITokenProvider tokens, TimeProvider time
         // TK-4, G-16: scopes arrive raw or percent-encoded; the query parser has decoded them already.
         var requested = ((string?)query.Raw["scopes"] ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (requested.Length > MaxScopes)
+            return BadRequest($"Too many scopes: at most {MaxScopes} may be requested.");
+        if (requested.FirstOrDefault(s => s.Length > MaxScopeLength || !Uri.TryCreate(s, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps) is { } bad)
+            return BadRequest($"Invalid scope '{(bad.Length > 80 ? bad[..80] + "…" : bad)}': scopes are https URLs such as https://www.googleapis.com/auth/cloud-platform.");
         var scopes = requested.Length > 0 ? requested.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() : leaf.Caller.Scopes;
 
         var outcome = await tokens.GetAccessTokenAsync(leaf.Caller, scopes, cancellationToken);
@@ -57,6 +66,8 @@ internal sealed class CredentialService(ITokenProvider tokens, TimeProvider time
         var audience = (string?)query.Raw["audience"];
         if (string.IsNullOrEmpty(audience))
             return BadRequest("non-empty audience parameter required"); // ID-3
+        if (audience.Length > MaxAudienceLength)
+            return BadRequest($"The audience is longer than {MaxAudienceLength} characters.");
 
         var format = (string?)query.Raw["format"] ?? "standard";
         if (!format.Equals("standard", StringComparison.OrdinalIgnoreCase) && !format.Equals("full", StringComparison.OrdinalIgnoreCase))

@@ -16,13 +16,14 @@ internal static class MetadataExtensions
                 metadata.NumericProjectId ??= workloadIdentity.Value.ProjectNumber;
             })
             .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<MetadataOptions>, MetadataOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<MetadataOptions>, StartupMetadataValidator>();
         builder.Services.AddOptions<WorkloadIdentityOptions>().Bind(builder.Configuration.GetSection(WorkloadIdentityOptions.Section));
         builder.Services.AddOptions<TokenOptions>().Bind(builder.Configuration.GetSection(TokenOptions.Section))
             .Validate(o => o.UpstreamDeadline > TimeSpan.Zero && o.UpstreamDeadline <= TimeSpan.FromSeconds(30),
                 "Tokens:UpstreamDeadline must be between 0 and 30 seconds (default 00:00:02.5).")
             .Validate(o => o.KsaTokenLifetime >= TimeSpan.FromMinutes(10) && o.KsaTokenLifetime <= TimeSpan.FromHours(48),
                 "Tokens:KsaTokenLifetime must be between 00:10:00 (the API server's minimum) and 2.00:00:00 (Google STS's maximum).")
+            .Validate(o => o.MaxConcurrentGoogleCalls is >= 1 and <= 1000, "Tokens:MaxConcurrentGoogleCalls must be between 1 and 1000 (default 16).")
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MetadataChangeNotifier>();

@@ -33,6 +33,8 @@ internal sealed partial class MetadataOptionsValidator : IValidateOptions<Metada
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
+    public static bool IsZone(string zone) => ZonePattern().IsMatch(zone);
+
     [GeneratedRegex(@"^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$", RegexOptions.CultureInvariant)]
     private static partial Regex ProjectIdPattern();
 

@@ -44,8 +44,7 @@ internal sealed class MetadataService(
             var remaining = deadline - time.GetUtcNow();
             if (remaining <= TimeSpan.Zero)
                 return current; // W-5: a timeout is not an error.
-            await Task.WhenAny(changed, Task.Delay(remaining, time, cancellationToken));
-            cancellationToken.ThrowIfCancellationRequested();
+            await ChangeWait.ForAsync(changed, remaining, time, cancellationToken);
         }
     }
 

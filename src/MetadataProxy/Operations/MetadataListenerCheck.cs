@@ -57,7 +57,7 @@ internal sealed partial class MetadataListenerCheck(
                     || !response.Headers.TryGetValues(MetadataHeaders.Flavor, out var flavor) || !flavor.SequenceEqual([MetadataHeaders.FlavorValue]))
                     return $"the metadata listener at {target} answered {(int)response.StatusCode} without Metadata-Flavor: Google";
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 return $"the metadata listener at {target} did not answer: {e.Message}";
             }

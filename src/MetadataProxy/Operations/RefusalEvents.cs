@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using MetadataProxy.Kubernetes;
 using Microsoft.Extensions.Options;
@@ -57,7 +56,7 @@ internal sealed partial class RefusalEvents(
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5), time);
             await client.CoreV1.CreateNamespacedEventAsync(created, ns, cancellationToken: deadline.Token);
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             Log.Failed(logger, reason, ns, podName, e.Message);
         }

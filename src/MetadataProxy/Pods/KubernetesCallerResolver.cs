@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using MetadataProxy.Identity;
 using MetadataProxy.Kubernetes;
+using MetadataProxy.Metadata;
 using MetadataProxy.Operations;
 using MetadataProxy.ServiceAccounts;
 using Microsoft.Extensions.Options;
@@ -39,9 +40,10 @@ internal sealed class KubernetesCallerResolver(
         switch (pods)
         {
             case null:
-                metrics.CallerResolved("list_failed");
-                return new CallerOutcome.Refused(CallerRefusal.Unknown,
-                    $"No pod on node {kubernetes.Value.NodeName} is known at {address} and the Kubernetes API could not be asked; retry shortly.");
+                metrics.CallerResolved(how == "stale" ? "index_too_stale" : "list_failed");
+                return new CallerOutcome.Refused(CallerRefusal.Unknown, how == "stale"
+                    ? $"The pod index of node {kubernetes.Value.NodeName} has not heard from the Kubernetes API for over {options.Value.IndexStalenessLimit.TotalSeconds:0} s and cannot confirm who owns {address}; retry shortly."
+                    : $"No pod on node {kubernetes.Value.NodeName} is known at {address} and the Kubernetes API could not be asked; retry shortly.");
             case { Length: 0 }:
                 metrics.CallerResolved("unknown");
                 return new CallerOutcome.Refused(CallerRefusal.Unknown,
@@ -66,7 +68,10 @@ internal sealed class KubernetesCallerResolver(
             // The watch is down: the pod at this address may be gone and the address reused. Ask the API server;
             // if it cannot answer either (an outage), pods already known keep resolving.
             var listed = await lister.LiveAtAsync(address, cancellationToken);
-            return listed is { } truth ? (truth, "verified") : (pods, "index_stale");
+            if (listed is { } truth)
+                return (truth, "verified");
+            // Past a short outage the index is too old to vouch for anyone: the address may belong to a new pod.
+            return time.GetUtcNow() - (informer.LastContact ?? DateTimeOffset.MinValue) <= options.Value.IndexStalenessLimit ? (pods, "index_stale") : (null, "stale");
         }
 
         if (!pods.IsEmpty)
@@ -83,8 +88,7 @@ internal sealed class KubernetesCallerResolver(
             var remaining = deadline - time.GetUtcNow();
             if (remaining <= TimeSpan.Zero)
                 break;
-            await Task.WhenAny(changed, Task.Delay(remaining, time, cancellationToken));
-            cancellationToken.ThrowIfCancellationRequested();
+            await ChangeWait.ForAsync(changed, remaining, time, cancellationToken);
         }
 
         return (await lister.LiveAtAsync(address, cancellationToken), "live_list");

@@ -1,5 +1,4 @@
 using k8s;
-using k8s.Autorest;
 using MetadataProxy.Kubernetes;
 using MetadataProxy.Operations;
 using Microsoft.Extensions.Options;
@@ -74,8 +73,9 @@ internal sealed partial class PodInformer(
             {
                 return;
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException or System.Text.Json.JsonException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // Any failure (HTTP, a client-side timeout, a bad payload) is retried: a background loop must never stop the host.
                 _current = false;
                 metrics.PodWatchFailed();
                 var delay = _backoff.Next();

@@ -38,7 +38,11 @@ internal sealed class PodLister(IKubernetes client, KubernetesCallLimiter limite
                 cancellationToken: deadline.Token);
             return list.Items.Select(PodRecords.From).Where(p => p.IsLive && p.Addresses.Contains(address)).ToImmutableArray();
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
+        catch (HttpOperationException)
+        {
+            return null; // The API server answered (throttling, an error): it is not down, so the next miss asks again.
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             Interlocked.Exchange(ref _downUntilTicks, (time.GetUtcNow() + AssumeDownFor).UtcTicks);
             return null;

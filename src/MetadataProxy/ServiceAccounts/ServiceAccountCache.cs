@@ -17,6 +17,7 @@ internal sealed partial class ServiceAccountCache(
     KubernetesCallLimiter limiter,
     IOptions<IdentityOptions> options,
     TimeProvider time,
+    MetadataProxy.Metadata.MetadataChangeNotifier changes,
     ILogger<ServiceAccountCache> logger)
 {
     private readonly ConcurrentDictionary<(string Namespace, string Name), ServiceAccountState> _entries = new();
@@ -65,7 +66,10 @@ internal sealed partial class ServiceAccountCache(
             var state = await FetchAsync(key);
             if (state is ServiceAccountState.Unavailable && _entries.TryGetValue(key, out var previous) && previous is not ServiceAccountState.Unavailable)
                 return previous; // The API server is down: what was true a moment ago is the best answer there is.
+            var before = _entries.GetValueOrDefault(key);
             _entries[key] = state;
+            if (before is ServiceAccountState.Found old && (state is not ServiceAccountState.Found now || now.Uid != old.Uid || now.Annotations != old.Annotations))
+                changes.NotifyChanged(); // W-2: a caller's email or scopes may have changed.
             return state;
         }
         finally
@@ -89,8 +93,9 @@ internal sealed partial class ServiceAccountCache(
         {
             return new ServiceAccountState.Missing(time.GetUtcNow());
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever went wrong (HTTP, timeout, a payload that does not parse), waiters get "unavailable", not an exception.
             Log.ReadFailed(logger, key.Namespace, key.Name, e.Message);
             return new ServiceAccountState.Unavailable(e.Message, time.GetUtcNow());
         }

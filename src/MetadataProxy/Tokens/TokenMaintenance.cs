@@ -7,38 +7,50 @@ namespace MetadataProxy.Tokens;
 /// Prefetches a token when a pod with an identity appears, and stops keeping tokens for Kubernetes service accounts
 /// that no live pod on this node uses (field lesson 10: no ghost refreshes for dead pods).
 /// </summary>
-internal sealed class TokenMaintenance(
-    PodIndex pods,
-    PodEvents events,
-    ServiceAccountCache accounts,
-    WorkloadIdentityTokenProvider tokens,
-    WorkloadIdentityExchange exchange,
-    TokenCache<AccessTokenKey> accessTokens,
-    TokenCache<IdTokenKey> idTokens,
-    TimeProvider time) : BackgroundService
+internal sealed class TokenMaintenance : BackgroundService
 {
+    private readonly PodIndex _pods;
+    private readonly PodEvents _events;
+    private readonly ServiceAccountCache _accounts;
+    private readonly WorkloadIdentityTokenProvider _tokens;
+    private readonly WorkloadIdentityExchange _exchange;
+    private readonly TokenCache<AccessTokenKey> _accessTokens;
+    private readonly TokenCache<IdTokenKey> _idTokens;
+    private readonly TimeProvider _time;
+
+    public TokenMaintenance(PodIndex pods, PodEvents events, ServiceAccountCache accounts, WorkloadIdentityTokenProvider tokens,
+        WorkloadIdentityExchange exchange, TokenCache<AccessTokenKey> accessTokens, TokenCache<IdTokenKey> idTokens, TimeProvider time)
+    {
+        (_pods, _events, _accounts, _tokens, _exchange, _accessTokens, _idTokens, _time) = (pods, events, accounts, tokens, exchange, accessTokens, idTokens, time);
+        // Subscribed before any hosted service starts, so pods listed at start-up are prefetched too.
+        _events.PodChanged += Prefetch;
+    }
+
+    public override void Dispose()
+    {
+        _events.PodChanged -= Prefetch;
+        base.Dispose();
+    }
+
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        events.PodChanged += Prefetch;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(SweepInterval, time, stoppingToken);
-                var used = pods.All.Where(p => p.IsLive).Select(p => (p.Namespace, p.ServiceAccount)).ToHashSet();
-                accessTokens.Evict(k => used.Contains((k.Namespace, k.ServiceAccount)));
-                idTokens.Evict(k => used.Contains((k.Namespace, k.ServiceAccount)));
-                exchange.Forget(chain => used.Any(u => WorkloadIdentityExchange.AccountOf(chain).StartsWith($"{u.Namespace}/{u.ServiceAccount}/", StringComparison.Ordinal)));
+                await Task.Delay(SweepInterval, _time, stoppingToken);
+                _accessTokens.RefreshDue();
+                _idTokens.RefreshDue();
+                var used = _pods.All.Where(p => p.IsLive).Select(p => (p.Namespace, p.ServiceAccount)).ToHashSet();
+                _accessTokens.Evict(k => used.Contains((k.Namespace, k.ServiceAccount)));
+                _idTokens.Evict(k => used.Contains((k.Namespace, k.ServiceAccount)));
+                _exchange.Forget(chain => used.Any(u => WorkloadIdentityExchange.AccountOf(chain).StartsWith($"{u.Namespace}/{u.ServiceAccount}/", StringComparison.Ordinal)));
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-        }
-        finally
-        {
-            events.PodChanged -= Prefetch;
         }
     }
 
@@ -46,8 +58,15 @@ internal sealed class TokenMaintenance(
 
     private async Task PrefetchAsync(PodRecord pod)
     {
-        var state = await accounts.GetAsync(pod.Namespace, pod.ServiceAccount, CancellationToken.None);
-        if (state is ServiceAccountState.Found { Annotations: { } annotations } found)
-            await tokens.PrefetchAsync(CallerIdentities.For(pod, found, annotations));
+        try
+        {
+            var state = await _accounts.GetAsync(pod.Namespace, pod.ServiceAccount, CancellationToken.None);
+            if (state is ServiceAccountState.Found { Annotations: { } annotations } found)
+                await _tokens.PrefetchAsync(CallerIdentities.For(pod, found, annotations));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A prefetch is an optimisation: a failure here is the first request's to report.
+        }
     }
 }

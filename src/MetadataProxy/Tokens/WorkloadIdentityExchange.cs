@@ -20,7 +20,8 @@ internal sealed class WorkloadIdentityExchange(
     TimeProvider time) : IDisposable
 {
     private const string JwtTokenType = "urn:ietf:params:oauth:token-type:jwt";
-    private const int MaxChains = 4096;
+    /// <summary>Distinct scope sets kept per account; past it the account's oldest chains go, never other accounts'.</summary>
+    private const int MaxChainsPerAccount = 32;
 
     private readonly ConcurrentDictionary<string, GoogleCredential> _chains = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _googleCalls = new(tokenOptions.Value.MaxConcurrentGoogleCalls, tokenOptions.Value.MaxConcurrentGoogleCalls);
@@ -108,8 +109,14 @@ internal sealed class WorkloadIdentityExchange(
     {
         if (_chains.TryGetValue(key, out var chain))
             return chain;
-        if (_chains.Count >= MaxChains)
-            _chains.Clear();
+        var account = AccountOf(key) + "|";
+        var mine = _chains.Keys.Where(k => k.StartsWith(account, StringComparison.Ordinal) && !k.EndsWith("|source", StringComparison.Ordinal)).ToList();
+        if (mine.Count >= MaxChainsPerAccount)
+        {
+            foreach (var old in mine.Take(mine.Count - MaxChainsPerAccount + 1))
+                _chains.TryRemove(old, out _);
+        }
+
         return _chains.GetOrAdd(key, _ => create());
     }
 }

@@ -131,6 +131,20 @@ public sealed class WaitForChangeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InvalidReload_IsIgnored_AndTheLastValidValuesServe()
+    {
+        using var client = _server.CreateClient();
+        _server.Reconfigure("Metadata:ProjectId", "Not A Valid Project");
+        var (response, body) = await client.GetWithBodyAsync("/computeMetadata/v1/project/project-id");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Fixture.ProjectId, body);
+
+        _server.Reconfigure("Metadata:ProjectId", "fixed-project");
+        var (_, fixedBody) = await client.GetWithBodyAsync("/computeMetadata/v1/project/project-id");
+        Assert.Equal("fixed-project", fixedBody);
+    }
+
+    [Fact]
     public async Task TK_8_WaitForChangeOnToken_Is400()
     {
         using var client = _server.CreateClient();

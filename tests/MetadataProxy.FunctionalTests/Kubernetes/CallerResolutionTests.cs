@@ -162,6 +162,19 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     }
 
     [Fact]
+    public async Task W_2_WaitForChangeOnACallersEmail_WakesWhenTheAnnotationChanges()
+    {
+        lab.AddPod("team-d", "waiting", "127.0.0.24", "waiting", gsa: "first@test-project.iam.gserviceaccount.com");
+        await lab.WaitForEmailAsync("127.0.0.24", "first@test-project.iam.gserviceaccount.com");
+
+        var waiting = lab.Client("127.0.0.24").GetWithBodyAsync(Email + "?wait_for_change=true&timeout_sec=60");
+        lab.Kube.UpdateServiceAccount("team-d", "waiting", sa => sa.Metadata.Annotations["iam.gke.io/gcp-service-account"] = "second@test-project.iam.gserviceaccount.com");
+        var (response, body) = await waiting.WaitAsync(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("second@test-project.iam.gserviceaccount.com", body);
+    }
+
+    [Fact]
     public async Task SecondPodIp_IsResolvedLikeTheFirst()
     {
         lab.AddPod("team-d", "dual", "127.0.0.22", "dual", gsa: "dual@test-project.iam.gserviceaccount.com",

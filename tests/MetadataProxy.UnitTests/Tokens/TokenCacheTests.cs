@@ -126,6 +126,50 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
+    public async Task RefreshDue_TokensInUse_AreRenewedBeforeAnyoneAsks()
+    {
+        var start = _time.GetUtcNow();
+        await _cache.GetAsync("k", Fetch("t1", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(0, _cache.RefreshDue()); // not due yet
+
+        _time.Advance(TimeSpan.FromMinutes(17)); // due at 46.5 min
+        Assert.Equal(1, _cache.RefreshDue());
+        await WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref _fetches) == 2));
+
+        // A client coming back 3 min 45 s before the first token's expiry gets the renewed token at once.
+        _time.Advance(TimeSpan.FromMinutes(9));
+        var result = await _cache.GetAsync("k", _ => throw new InvalidOperationException("must not fetch"), CancellationToken.None);
+        Assert.Equal(start + TimeSpan.FromMinutes(47) + Hour, ((TokenOutcome.AccessToken)result).ExpiresAt);
+    }
+
+    [Fact]
+    public async Task RefreshDue_TokensNobodyAskedForInALifetime_AreLeftToExpire()
+    {
+        await _cache.GetAsync("k", Fetch("t1", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(0, _cache.RefreshDue());
+    }
+
+    [Fact]
+    public async Task GetAsync_AfterARefusal_AnswersItAgainUntilTheRetryTime()
+    {
+        var attempts = 0;
+        Func<CancellationToken, Task<TokenOutcome>> refusing = _ =>
+        {
+            Interlocked.Increment(ref attempts);
+            return Task.FromResult<TokenOutcome>(new TokenOutcome.Refused(TokenRefusal.UpstreamRejected, "no binding"));
+        };
+        for (var i = 0; i < 5; i++)
+            Assert.IsType<TokenOutcome.Refused>(await _cache.GetAsync("k", refusing, CancellationToken.None));
+        Assert.Equal(1, attempts);
+
+        _time.Advance(TokenCachePolicy.RetryAfterFailure * 2);
+        await _cache.GetAsync("k", refusing, CancellationToken.None);
+        Assert.Equal(2, attempts);
+    }
+
+    [Fact]
     public async Task Evict_KeysNoLongerInUse_AreForgotten()
     {
         await _cache.GetAsync("used", Fetch("t1", Hour), CancellationToken.None);
