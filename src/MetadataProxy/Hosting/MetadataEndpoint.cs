@@ -12,15 +12,30 @@ internal sealed partial class MetadataEndpoint(
     ProxyMetrics metrics,
     ILogger<MetadataEndpoint> logger)
 {
+    /// <summary>
+    /// G-21: every request that is not a wait_for_change is answered within this, whatever it waits on (the pod
+    /// index, the API server, Google) — inside Python's and gcloud's 3 s per attempt.
+    /// </summary>
+    public static readonly TimeSpan RequestBudget = TimeSpan.FromSeconds(2.8);
+
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
         var caller = CallerAddress.Of(context);
         StampHeaders(context.Response.Headers);
         MetadataResult result;
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        if (!MetadataQuery.IsTrue(context.Request.Query["wait_for_change"]))
+            budget.CancelAfter(RequestBudget);
         try
         {
-            result = RequestGuard.Check(context.Request, out var path) ?? await RouteAsync(context, path, caller);
+            result = RequestGuard.Check(context.Request, out var path) ?? await RouteAsync(context, path, caller, budget.Token);
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        {
+            // What was being fetched keeps going and fills its cache; this caller gets a retryable answer in time.
+            result = new MetadataResult.Failure(FailureReason.UpstreamUnavailable,
+                $"The answer took longer than {RequestBudget.TotalSeconds:0.0} s; retry shortly.", TimeSpan.FromSeconds(1));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -50,7 +65,7 @@ internal sealed partial class MetadataEndpoint(
         await MetadataResponseWriter.WriteAsync(context, result);
     }
 
-    private async Task<MetadataResult> RouteAsync(HttpContext context, MetadataPath path, IPAddress caller)
+    private async Task<MetadataResult> RouteAsync(HttpContext context, MetadataPath path, IPAddress caller, CancellationToken cancellationToken)
     {
         var segments = path.Segments;
         switch (segments)
@@ -63,7 +78,7 @@ internal sealed partial class MetadataEndpoint(
                     : new MetadataResult.Redirect("/computeMetadata/" + context.Request.QueryString);
             case ["computeMetadata", "v1", ..]:
                 var request = new MetadataRequest(segments.Skip(2).ToArray(), path.TrailingSlash, caller, context.Request.Query, context.Request.QueryString.Value ?? "");
-                return await metadata.GetAsync(request, context.RequestAborted);
+                return await metadata.GetAsync(request, cancellationToken);
             default:
                 return new MetadataResult.Failure(FailureReason.NotFound, $"The requested URL {context.Request.Path} was not found on this server.");
         }

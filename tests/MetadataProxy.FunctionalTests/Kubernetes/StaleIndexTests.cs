@@ -10,6 +10,7 @@ public sealed class ShortStalenessLab : IAsyncLifetime
     public ValueTask InitializeAsync()
     {
         Lab.Settings["Identity:IndexStalenessLimit"] = "00:00:02";
+        Lab.Settings["Tokens:UpstreamDeadline"] = "00:00:20"; // longer than the request budget, which must win
         return Lab.InitializeAsync();
     }
 
@@ -45,5 +46,26 @@ public sealed class StaleIndexTests(ShortStalenessLab fixture) : IClassFixture<S
         }
 
         await lab.WaitForEmailAsync("127.0.0.50", "web@test-project.iam.gserviceaccount.com", seconds: 40);
+    }
+
+    [Fact]
+    public async Task G_21_HangingGoogle_IsAnswered503WithinTheRequestBudget()
+    {
+        var lab = fixture.Lab;
+        lab.AddPod("stale", "slow", "127.0.0.51", "slow");
+        await lab.WaitForEmailAsync("127.0.0.51", "test-project.svc.id.goog");
+        lab.Google.Sts.Latency = TimeSpan.FromSeconds(30);
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var (response, body) = await lab.Client("127.0.0.51").GetWithBodyAsync("/computeMetadata/v1/instance/service-accounts/default/token?scopes=https://www.googleapis.com/auth/slow");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Contains("took longer than 2.8 s", body, StringComparison.Ordinal);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"answered after {clock.Elapsed}");
+        }
+        finally
+        {
+            lab.Google.Sts.Clear();
+        }
     }
 }
