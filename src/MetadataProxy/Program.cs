@@ -36,6 +36,7 @@ internal partial class Program
 
         var app = builder.Build();
         app.Services.GetRequiredService<IStartupValidator>().Validate(); // every problem at once, before anything runs
+        app.Services.GetRequiredService<MetadataTreeSource>(); // built now, from values just validated: the last valid tree from here on
         app.MapOperations();
         app.MapMetadata();
         return app;

@@ -14,10 +14,14 @@ public sealed class InformerResilienceTests(KubernetesLab lab) : IClassFixture<K
         await lab.WaitForEmailAsync("127.0.0.40", "first@test-project.iam.gserviceaccount.com");
         var relists = await lab.MetricAsync("metadata_proxy_pod_relists_total");
 
-        // The watch breaks and its history is compacted; meanwhile the pod goes and another takes its address.
+        // The watch breaks and its history is compacted; once the server has seen the break, the pod goes and,
+        // after the reuse gap of the churn test's model, another pod takes its address.
+        var failures = await lab.MetricAsync("metadata_proxy_pod_watch_failures_total");
         lab.Kube.DropWatches();
         lab.Kube.ExpireResourceVersions();
+        await KubernetesLab.WaitUntilAsync(async () => await lab.MetricAsync("metadata_proxy_pod_watch_failures_total") > failures);
         lab.Kube.DeletePod("churn", "first");
+        await Task.Delay(50, TestContext.Current.CancellationToken);
         lab.AddPod("churn", "second", "127.0.0.40", "second", gsa: "second@test-project.iam.gserviceaccount.com");
 
         var answers = new List<string>();
