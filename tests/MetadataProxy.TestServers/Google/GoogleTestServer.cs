@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -152,15 +151,7 @@ public sealed class GoogleTestServer : IAsyncDisposable
 
     private async Task StartKestrelAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(o =>
-        {
-            if (_listenSocket is null)
-                o.Listen(IPAddress.Loopback, 0);
-            else
-                o.ListenHandle((ulong)_listenSocket.Handle); // Kestrel does not own (close) a handle it is given
-        });
+        var builder = LoopbackHost.CreateBuilder(_listenSocket);
         _app = builder.Build();
 
         var sts = new StsEndpoint(

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using k8s;
 using k8s.Models;
@@ -173,15 +172,7 @@ public sealed class KubernetesTestServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k =>
-        {
-            if (_listenSocket is null)
-                k.Listen(IPAddress.Loopback, 0);
-            else
-                k.ListenHandle((ulong)_listenSocket.Handle); // Kestrel does not own (close) a handle it is given
-        });
+        var builder = LoopbackHost.CreateBuilder(_listenSocket);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(_settings);
         builder.Services.AddSingleton(_counters);
