@@ -51,11 +51,25 @@ internal sealed class MetadataService(
     private async Task<MetadataResult> RenderAsync(MetadataRequest request, MetadataQuery query, CancellationToken cancellationToken)
     {
         var root = trees.Tree;
-        if (NeedsCaller(request.Segments, query.Recursive))
+        var needs = NeedsCaller(request.Segments, query.Recursive);
+        if (needs != CallerNeed.None)
         {
-            var caller = await callers.ResolveAsync(request.RemoteAddress, cancellationToken);
-            if (caller is CallerOutcome.Refused refused)
-                return OutcomeMapping.ToFailure(refused);
+            CallerOutcome caller;
+            if (needs == CallerNeed.Full)
+            {
+                caller = await callers.ResolveAsync(request.RemoteAddress, cancellationToken);
+                if (caller is CallerOutcome.Refused refused)
+                    return OutcomeMapping.ToFailure(refused);
+            }
+            else
+            {
+                // A recursive listing that merely includes the service accounts never waits (principle 4, R-3): a
+                // caller not known right now sees none, and project and instance values still answer.
+                caller = callers.ResolveKnown(request.RemoteAddress);
+                if (caller is CallerOutcome.Refused)
+                    caller = new CallerOutcome.NoIdentity("The caller is not known right now.");
+            }
+
             var accounts = MetadataTreeBuilder.ServiceAccounts(caller, identity => ServiceAccountEmail.Of(identity, trees.Options.ProjectId, workloadIdentity.Value));
             root = root.With("instance", ((DirectoryNode)root.Children["instance"]).With("service-accounts", accounts));
         }
@@ -103,13 +117,19 @@ internal sealed class MetadataService(
     }
 
     /// <summary>Only paths that show service accounts resolve the caller: listings and values elsewhere never wait.</summary>
-    private static bool NeedsCaller(IReadOnlyList<string> segments, bool recursive) => segments switch
+    private static CallerNeed NeedsCaller(IReadOnlyList<string> segments, bool recursive) => segments switch
     {
-        [] => recursive,
-        ["instance"] => recursive,
-        ["instance", "service-accounts", ..] => true,
-        _ => false,
+        [] or ["instance"] => recursive ? CallerNeed.KnownNow : CallerNeed.None,
+        ["instance", "service-accounts", ..] => CallerNeed.Full,
+        _ => CallerNeed.None,
     };
+
+    private enum CallerNeed
+    {
+        None,
+        KnownNow,
+        Full,
+    }
 
     private static MetadataResult.Failure NotFound(MetadataRequest request, string? reason) =>
         new(FailureReason.NotFound, reason ?? $"The requested URL {request.FullPath} was not found on this server.");

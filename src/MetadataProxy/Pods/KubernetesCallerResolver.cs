@@ -60,6 +60,18 @@ internal sealed class KubernetesCallerResolver(
         return await IdentityOfAsync(pods.Value[0], cancellationToken);
     }
 
+    public CallerOutcome ResolveKnown(IPAddress remoteAddress)
+    {
+        var address = PodRecords.Normalise(remoteAddress);
+        var pods = index.LiveAt(address);
+        if (node.IsNodeAddress(address) || index.IsHostNetworkAddress(address) || !informer.Current || pods.Length != 1)
+            return new CallerOutcome.Refused(CallerRefusal.Unknown, $"{address} is not one live pod the index knows right now.");
+        var pod = pods[0];
+        return accounts.Known(pod.Namespace, pod.ServiceAccount) is ServiceAccountState.Found { Annotations: { } annotations } found
+            ? new CallerOutcome.Resolved(CallerIdentities.For(pod, found, annotations))
+            : new CallerOutcome.Refused(CallerRefusal.ServiceAccountUnavailable, $"The ServiceAccount of {pod} has not been read yet.");
+    }
+
     private async Task<(ImmutableArray<PodRecord>? Pods, string How)> FindAsync(IPAddress address, CancellationToken cancellationToken)
     {
         var pods = index.LiveAt(address);

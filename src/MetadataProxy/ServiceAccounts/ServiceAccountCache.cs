@@ -42,6 +42,16 @@ internal sealed partial class ServiceAccountCache(
         return await ReadAsync(key).WaitAsync(cancellationToken);
     }
 
+    /// <summary>The account as last read, without waiting (a stale one is re-read in the background); null when never read.</summary>
+    public ServiceAccountState? Known(string ns, string name)
+    {
+        if (!_entries.TryGetValue((ns, name), out var cached) || cached is ServiceAccountState.Unavailable)
+            return null;
+        if (IsStale(cached))
+            _ = ReadAsync((ns, name));
+        return cached;
+    }
+
     /// <summary>Reads an account ahead of its first request (a pod that uses it appeared), or again before it goes stale.</summary>
     public void Refresh(string ns, string name) => _ = ReadAsync((ns, name));
 

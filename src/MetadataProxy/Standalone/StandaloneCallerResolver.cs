@@ -7,7 +7,10 @@ namespace MetadataProxy.Standalone;
 /// <summary>Standalone mode's "who is calling": the first configured range that holds the caller's address.</summary>
 internal sealed class StandaloneCallerResolver(IOptionsMonitor<StandaloneOptions> options) : ICallerResolver
 {
-    public ValueTask<CallerOutcome> ResolveAsync(IPAddress remoteAddress, CancellationToken cancellationToken)
+    public ValueTask<CallerOutcome> ResolveAsync(IPAddress remoteAddress, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ResolveKnown(remoteAddress));
+
+    public CallerOutcome ResolveKnown(IPAddress remoteAddress)
     {
         foreach (var identity in options.CurrentValue.Identities)
         {
@@ -16,12 +19,11 @@ internal sealed class StandaloneCallerResolver(IOptionsMonitor<StandaloneOptions
             {
                 var gsa = string.IsNullOrEmpty(identity.GoogleServiceAccount) ? null : identity.GoogleServiceAccount;
                 var scopes = identity.Scopes is { Count: > 0 } s ? s : CallerIdentity.DefaultScopes;
-                return ValueTask.FromResult<CallerOutcome>(new CallerOutcome.Resolved(
-                    new CallerIdentity(identity.Namespace, identity.ServiceAccount, gsa, scopes)));
+                return new CallerOutcome.Resolved(new CallerIdentity(identity.Namespace, identity.ServiceAccount, gsa, scopes));
             }
         }
 
-        return ValueTask.FromResult<CallerOutcome>(new CallerOutcome.NoIdentity(
-            $"No identity is configured for {remoteAddress}: add a range that holds it to Standalone:Identities (for example Standalone:Identities:0:Cidr=127.0.0.0/8)."));
+        return new CallerOutcome.NoIdentity(
+            $"No identity is configured for {remoteAddress}: add a range that holds it to Standalone:Identities (for example Standalone:Identities:0:Cidr=127.0.0.0/8).");
     }
 }

@@ -39,6 +39,31 @@ public sealed class KubernetesMetadataTests(KubernetesLab lab) : IClassFixture<K
         Assert.Equal(1, lab.Kube.NodePatches);
     }
 
+    [Theory]
+    [InlineData("127.0.0.72")] // no pod at all
+    [InlineData("127.0.0.250")] // the node itself
+    public async Task R_3_RootRecursiveOfACallerNotKnown_AnswersAtOnceWithoutServiceAccounts(string caller)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (response, body) = await lab.Client(caller).GetWithBodyAsync("/computeMetadata/v1/?recursive=true");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the probe waited {clock.Elapsed}"); // gax allows 500 ms a try
+        using var json = System.Text.Json.JsonDocument.Parse(body);
+        Assert.Equal(Fixture.ProjectId, json.RootElement.GetProperty("project").GetProperty("projectId").GetString());
+        Assert.Empty(json.RootElement.GetProperty("instance").GetProperty("serviceAccounts").EnumerateObject());
+    }
+
+    [Fact]
+    public async Task R_3_RootRecursiveOfAKnownPod_ShowsItsServiceAccount()
+    {
+        lab.AddPod("meta", "probe", "127.0.0.73", "probe", gsa: "probe@test-project.iam.gserviceaccount.com");
+        await KubernetesLab.WaitUntilAsync(async () =>
+        {
+            var (response, body) = await lab.Client("127.0.0.73").GetWithBodyAsync("/computeMetadata/v1/?recursive=true");
+            return response.StatusCode == HttpStatusCode.OK && body.Contains("\"serviceAccounts\":{\"default\":{\"aliases\":[\"default\"],\"email\":\"probe@test-project.iam.gserviceaccount.com\"", StringComparison.Ordinal);
+        });
+    }
+
     [Fact]
     public async Task Readiness_IsReadyOnceThePodIndexIsSynced()
     {
