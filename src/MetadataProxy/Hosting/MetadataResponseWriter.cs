@@ -38,6 +38,7 @@ internal static class MetadataResponseWriter
     public static int StatusCodeOf(FailureReason reason) => reason switch
     {
         FailureReason.BadRequest => StatusCodes.Status400BadRequest,
+        FailureReason.TooManyRequests => StatusCodes.Status429TooManyRequests,
         FailureReason.NotFound or FailureReason.NoGoogleServiceAccount => StatusCodes.Status404NotFound,
         FailureReason.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
         FailureReason.MissingMetadataFlavor or FailureReason.Forwarded or FailureReason.LegacyEndpoint or FailureReason.Concealed

@@ -50,7 +50,10 @@ internal static class KubernetesExtensions
         builder.Services.AddSingleton<ICallerResolver, KubernetesCallerResolver>();
         builder.Services.AddSingleton<KsaTokenSource>();
         builder.Services.AddSingleton(_ => new TokenCachePolicy(Random.Shared.NextDouble));
-        builder.Services.AddSingleton(typeof(TokenCache<>));
+        builder.Services.AddSingleton(sp => new TokenCache<AccessTokenKey>(
+            sp.GetRequiredService<TokenCachePolicy>(), sp.GetRequiredService<TimeProvider>(), groupOf: k => $"{k.Namespace}/{k.ServiceAccount}"));
+        builder.Services.AddSingleton(sp => new TokenCache<IdTokenKey>(
+            sp.GetRequiredService<TokenCachePolicy>(), sp.GetRequiredService<TimeProvider>(), groupOf: k => $"{k.Namespace}/{k.ServiceAccount}"));
         builder.Services.AddSingleton<WorkloadIdentityExchange>();
         builder.Services.AddSingleton<WorkloadIdentityTokenProvider>();
         builder.Services.AddSingleton<ITokenProvider>(sp => sp.GetRequiredService<WorkloadIdentityTokenProvider>());

@@ -4,6 +4,7 @@ namespace MetadataProxy.Metadata;
 internal enum FailureReason
 {
     BadRequest,
+    TooManyRequests,
     NotFound,
     MethodNotAllowed,
     MissingMetadataFlavor,

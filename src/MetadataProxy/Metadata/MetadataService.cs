@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Net;
 using MetadataProxy.Identity;
 using MetadataProxy.Tokens;
 using Microsoft.Extensions.Options;
@@ -19,6 +21,11 @@ internal sealed class MetadataService(
     /// <summary>W-10: a wait without <c>timeout_sec</c> ends after an hour with the unchanged value.</summary>
     private static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
 
+    /// <summary>Hanging requests one caller may hold at once: one pod must not exhaust the server all pods share.</summary>
+    public const int MaxWaitsPerCaller = 32;
+
+    private readonly ConcurrentDictionary<IPAddress, int> _waits = new();
+
     public async Task<MetadataResult> GetAsync(MetadataRequest request, CancellationToken cancellationToken)
     {
         if (MetadataQuery.TryParse(request.Query, out var query) is { } invalid)
@@ -33,6 +40,31 @@ internal sealed class MetadataService(
         if (content.ETag != baseline)
             return first;
 
+        if (_waits.AddOrUpdate(request.RemoteAddress, 1, (_, n) => n + 1) > MaxWaitsPerCaller)
+        {
+            Release(request.RemoteAddress);
+            return new MetadataResult.Failure(FailureReason.TooManyRequests,
+                $"More than {MaxWaitsPerCaller} wait_for_change requests from {request.RemoteAddress} at once; retry when one has answered.", TimeSpan.FromSeconds(1));
+        }
+
+        try
+        {
+            return await WaitAsync(request, query, baseline, cancellationToken);
+        }
+        finally
+        {
+            Release(request.RemoteAddress);
+        }
+    }
+
+    private void Release(IPAddress caller)
+    {
+        if (_waits.AddOrUpdate(caller, 0, (_, n) => n - 1) <= 0)
+            _waits.TryRemove(new KeyValuePair<IPAddress, int>(caller, 0));
+    }
+
+    private async Task<MetadataResult> WaitAsync(MetadataRequest request, MetadataQuery query, string baseline, CancellationToken cancellationToken)
+    {
         var deadline = time.GetUtcNow() + (query.Timeout is { } t && t < MaxWait ? t : MaxWait);
         while (true)
         {

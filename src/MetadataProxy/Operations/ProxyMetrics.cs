@@ -83,6 +83,7 @@ internal sealed class ProxyMetrics
     private static string OutcomeLabel(FailureReason reason) => reason switch
     {
         FailureReason.BadRequest => "bad_request",
+        FailureReason.TooManyRequests => "too_many_requests",
         FailureReason.NotFound => "not_found",
         FailureReason.MethodNotAllowed => "method_not_allowed",
         FailureReason.MissingMetadataFlavor => "missing_metadata_flavor",

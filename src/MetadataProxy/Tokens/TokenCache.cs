@@ -7,7 +7,12 @@ namespace MetadataProxy.Tokens;
 /// background once it is due; one upstream call per key at a time however many callers wait; when a refresh fails
 /// the old token keeps serving while it has more than 5 minutes left. Keys nobody uses any more are forgotten.
 /// </summary>
-internal sealed class TokenCache<TKey>(TokenCachePolicy policy, TimeProvider time, int capacity = 10_000)
+internal sealed class TokenCache<TKey>(
+    TokenCachePolicy policy,
+    TimeProvider time,
+    int capacity = 10_000,
+    Func<TKey, string>? groupOf = null,
+    int groupCapacity = 64)
     where TKey : notnull
 {
     private readonly ConcurrentDictionary<TKey, Entry> _entries = new();
@@ -88,6 +93,16 @@ internal sealed class TokenCache<TKey>(TokenCachePolicy policy, TimeProvider tim
     {
         if (_entries.TryGetValue(key, out var entry))
             return entry;
+        if (groupOf is not null)
+        {
+            // One identity (one Kubernetes service account) cannot crowd out the others: past its share, its own
+            // least recently used key goes.
+            var group = groupOf(key);
+            var mine = _entries.Where(e => groupOf(e.Key) == group).ToList();
+            if (mine.Count >= groupCapacity)
+                _entries.TryRemove(mine.MinBy(e => e.Value.LastUsed).Key, out _);
+        }
+
         if (_entries.Count >= capacity)
         {
             // Bounded: the least recently used key goes first.

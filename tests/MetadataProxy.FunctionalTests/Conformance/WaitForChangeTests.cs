@@ -112,7 +112,7 @@ public sealed class WaitForChangeTests : IAsyncLifetime
     [Fact]
     public async Task W_10_HangingWaits_DoNotBlockOtherRequests()
     {
-        var waits = Enumerable.Range(0, 50).Select(_ =>
+        var waits = Enumerable.Range(0, 30).Select(_ =>
         {
             var client = _server.CreateClient();
             return client.GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true");
@@ -142,6 +142,27 @@ public sealed class WaitForChangeTests : IAsyncLifetime
         _server.Reconfigure("Metadata:ProjectId", "fixed-project");
         var (_, fixedBody) = await client.GetWithBodyAsync("/computeMetadata/v1/project/project-id");
         Assert.Equal("fixed-project", fixedBody);
+    }
+
+    [Fact]
+    public async Task W_10_OneCallerPastItsShareOfHangingRequests_Gets429WithAReason()
+    {
+        var waits = Enumerable.Range(0, 32).Select(_ => _server.CreateClient().GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true")).ToList();
+        await AssertStillWaitingAsync(Task.WhenAny(waits));
+
+        var (refused, body) = await _server.CreateClient().GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true")
+            .WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+        Assert.Contains("More than 32 wait_for_change requests from 127.0.0.1", body, StringComparison.Ordinal);
+
+        // Another caller is not affected.
+        using var other = _server.CreateClient(IPAddress.Parse("127.0.0.9"));
+        var (otherResponse, otherBody) = await other.GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true&timeout_sec=0");
+        Assert.Equal(HttpStatusCode.OK, otherResponse.StatusCode);
+        Assert.Equal(Fixture.ClusterName, otherBody);
+
+        _server.Reconfigure("Metadata:ClusterName", "released");
+        await Task.WhenAll(waits).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 
     [Fact]

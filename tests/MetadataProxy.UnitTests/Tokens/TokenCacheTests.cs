@@ -191,6 +191,20 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
+    public async Task GetAsync_OneGroupPastItsShare_EvictsOnlyItsOwnKeys()
+    {
+        var grouped = new TokenCache<string>(new TokenCachePolicy(() => 0), _time, capacity: 100, groupOf: k => k.Split('/')[0], groupCapacity: 2);
+        await grouped.GetAsync("other/a", Fetch("o", Hour), CancellationToken.None);
+        foreach (var key in new[] { "noisy/1", "noisy/2", "noisy/3", "noisy/4" })
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await grouped.GetAsync(key, Fetch(key, Hour), CancellationToken.None);
+        }
+
+        Assert.Equal(["noisy/3", "noisy/4", "other/a"], grouped.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task GetAsync_FetchThrows_IsUnavailableNotAnException()
     {
         var result = await _cache.GetAsync("k", _ => throw new InvalidOperationException("boom"), CancellationToken.None);
