@@ -80,7 +80,7 @@ internal sealed partial class MetadataEndpoint(
                 var request = new MetadataRequest(segments.Skip(2).ToArray(), path.TrailingSlash, caller, context.Request.Query, context.Request.QueryString.Value ?? "");
                 return await metadata.GetAsync(request, cancellationToken);
             default:
-                return new MetadataResult.Failure(FailureReason.NotFound, $"The requested URL {context.Request.Path} was not found on this server.");
+                return MetadataResult.NotFound(context.Request.Path.Value ?? "/");
         }
     }
 

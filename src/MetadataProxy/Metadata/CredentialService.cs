@@ -6,9 +6,6 @@ namespace MetadataProxy.Metadata;
 /// <summary>Serves the <c>token</c> and <c>identity</c> leaves (TK-*, ID-*) from an <see cref="ITokenProvider"/>.</summary>
 internal sealed class CredentialService(ITokenProvider tokens, TimeProvider time)
 {
-    /// <summary>TK-3: a token with less left than this is never handed out.</summary>
-    public static readonly TimeSpan MinimumLifetime = TimeSpan.FromMinutes(5);
-
     private static readonly string[] TrueWords = ["true", "1", "yes", "y"];
 
     /// <summary>Scopes and audiences come from callers and become cache keys and Google calls: they are bounded.</summary>
@@ -42,7 +39,7 @@ internal sealed class CredentialService(ITokenProvider tokens, TimeProvider time
 
         // TK-2: whole seconds that really remain.
         var expiresIn = (long)Math.Floor((token.ExpiresAt - time.GetUtcNow()).TotalSeconds);
-        if (expiresIn < MinimumLifetime.TotalSeconds)
+        if (expiresIn < TokenCachePolicy.MinimumServeTime.TotalSeconds)
             return new MetadataResult.Failure(FailureReason.UpstreamUnavailable, "The access token is about to expire and could not be refreshed; retry shortly.", TimeSpan.FromSeconds(1));
 
         if (query.Alt == MetadataFormat.Text) // TK-9

@@ -9,4 +9,7 @@ internal abstract record MetadataResult
     public sealed record Redirect(string Location) : MetadataResult;
 
     public sealed record Failure(FailureReason Reason, string Message, TimeSpan? RetryAfter = null) : MetadataResult;
+
+    /// <summary>D-10: nothing is served at <paramref name="path"/>.</summary>
+    public static Failure NotFound(string path) => new(FailureReason.NotFound, $"The requested URL {path} was not found on this server.");
 }

@@ -164,5 +164,5 @@ internal sealed class MetadataService(
     }
 
     private static MetadataResult.Failure NotFound(MetadataRequest request, string? reason) =>
-        new(FailureReason.NotFound, reason ?? $"The requested URL {request.FullPath} was not found on this server.");
+        reason is null ? MetadataResult.NotFound(request.FullPath) : new(FailureReason.NotFound, reason);
 }

@@ -29,18 +29,8 @@ internal sealed partial class ServiceAccountCache(
     /// The account as last read. Only an account never read makes the caller wait; one older than the TTL is read
     /// again in the background while the last answer serves (principle 4: the hot path never waits on Kubernetes).
     /// </summary>
-    public async Task<ServiceAccountState> GetAsync(string ns, string name, CancellationToken cancellationToken)
-    {
-        var key = (ns, name);
-        if (_entries.TryGetValue(key, out var cached) && cached is not ServiceAccountState.Unavailable)
-        {
-            if (IsStale(cached))
-                _ = ReadAsync(key);
-            return cached;
-        }
-
-        return await ReadAsync(key).WaitAsync(cancellationToken);
-    }
+    public async Task<ServiceAccountState> GetAsync(string ns, string name, CancellationToken cancellationToken) =>
+        Known(ns, name) ?? await ReadAsync((ns, name)).WaitAsync(cancellationToken);
 
     /// <summary>The account as last read, without waiting (a stale one is re-read in the background); null when never read.</summary>
     public ServiceAccountState? Known(string ns, string name)

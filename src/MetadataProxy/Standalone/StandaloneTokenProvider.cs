@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 using MetadataProxy.Identity;
-using MetadataProxy.Metadata;
 using MetadataProxy.Tokens;
 using Microsoft.Extensions.Options;
 
@@ -36,7 +35,7 @@ internal sealed class StandaloneTokenProvider(
         return await UpstreamCall.RunAsync(tokenOptions.Value.UpstreamDeadline, time, async ct =>
         {
             var token = await scoped.GetAsync(ct);
-            if (token is not null && token.ExpiresAt - time.GetUtcNow() < CredentialService.MinimumLifetime)
+            if (token is not null && token.ExpiresAt - time.GetUtcNow() < TokenCachePolicy.MinimumServeTime)
             {
                 // Google.Apis.Auth refreshes only 3 min 45 s before expiry; TK-3 wants at least 5 minutes left.
                 token = await scoped.RefreshAsync(token, ct);

@@ -19,7 +19,7 @@ internal static class UpstreamCall
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google did not answer within {deadline.TotalSeconds:0.#} s; retry shortly.");
+            return TimedOut(deadline);
         }
         catch (TokenResponseException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500 && status != HttpStatusCode.TooManyRequests && status != HttpStatusCode.RequestTimeout)
         {
@@ -34,6 +34,9 @@ internal static class UpstreamCall
             return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google could not be reached: {e.Message}");
         }
     }
+
+    public static TokenOutcome.Refused TimedOut(TimeSpan deadline) =>
+        new(TokenRefusal.UpstreamUnavailable, $"Google did not answer within {deadline.TotalSeconds:0.#} s; retry shortly.");
 
     private static string Describe(TokenResponseException e)
     {

@@ -49,7 +49,7 @@ internal sealed class WorkloadIdentityTokenProvider(
         }
         catch (TimeoutException)
         {
-            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google did not answer within {deadline.TotalSeconds:0.#} s; retry shortly.");
+            return UpstreamCall.TimedOut(deadline);
         }
     }
 }
