@@ -61,6 +61,31 @@ public sealed class FaultInjection
         return TryTakeFailure(out var status, out var body) ? (status, body) : null;
     }
 
+    /// <summary>
+    /// Puts one request through this group's faults. False when the request was finished here: abandoned during the
+    /// latency (<paramref name="record"/> gets 499 and no body) or answered with a forced failure (its status and body).
+    /// </summary>
+    internal async Task<bool> PassAsync(HttpContext context, Action<int, string?> record, CancellationToken stopping)
+    {
+        (int Status, string Body)? fault;
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        try
+        {
+            fault = await ApplyAsync(waiting.Token);
+        }
+        catch (OperationCanceledException) when (waiting.IsCancellationRequested)
+        {
+            record(StatusCodes.Status499ClientClosedRequest, null);
+            return false;
+        }
+
+        if (fault is not { } f)
+            return true;
+        record(f.Status, f.Body);
+        await JsonResponse.WriteAsync(context.Response, f.Status, f.Body, context.RequestAborted);
+        return false;
+    }
+
     internal bool TryTakeFailure(out int status, out string body)
     {
         lock (_gate)

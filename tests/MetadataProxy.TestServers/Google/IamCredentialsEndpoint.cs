@@ -48,24 +48,10 @@ internal sealed class IamCredentialsEndpoint(
             Headers = headers,
         };
 
-        (int Status, string Body)? fault;
-        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct, stopping);
-        try
-        {
-            fault = await faults.ApplyAsync(waiting.Token);
-        }
-        catch (OperationCanceledException) when (waiting.IsCancellationRequested)
-        {
-            records.Enqueue(record with { Status = StatusCodes.Status499ClientClosedRequest });
+        if (!await faults.PassAsync(context, (status, fault) => records.Enqueue(fault is null
+                ? record with { Status = status }
+                : record with { Status = status, ErrorMessage = fault, Diagnostic = "injected fault" }), stopping))
             return;
-        }
-
-        if (fault is { } f)
-        {
-            records.Enqueue(record with { Status = f.Status, ErrorMessage = f.Body, Diagnostic = "injected fault" });
-            await JsonResponse.WriteAsync(context.Response, f.Status, f.Body, ct);
-            return;
-        }
 
         headers.TryGetValue("authorization", out var authorization);
         headers.TryGetValue("x-goog-user-project", out var userProject);

@@ -22,24 +22,10 @@ internal sealed class StsEndpoint(
             : [];
         var record = new StsRequestRecord { ReceivedAt = settings.Time.GetUtcNow(), Form = form, Headers = HeaderSnapshot.Of(request) };
 
-        (int Status, string Body)? fault;
-        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct, stopping);
-        try
-        {
-            fault = await faults.ApplyAsync(waiting.Token);
-        }
-        catch (OperationCanceledException) when (waiting.IsCancellationRequested)
-        {
-            records.Enqueue(record with { Status = StatusCodes.Status499ClientClosedRequest });
+        if (!await faults.PassAsync(context, (status, fault) => records.Enqueue(fault is null
+                ? record with { Status = status }
+                : record with { Status = status, ErrorDescription = fault, Diagnostic = "injected fault" }), stopping))
             return;
-        }
-
-        if (fault is { } f)
-        {
-            records.Enqueue(record with { Status = f.Status, ErrorDescription = f.Body, Diagnostic = "injected fault" });
-            await JsonResponse.WriteAsync(context.Response, f.Status, f.Body, ct);
-            return;
-        }
 
         var outcome = request.HasFormContentType
             ? await exchange.ExchangeAsync(form, ct)
