@@ -2,6 +2,7 @@ using MetadataProxy.Hosting;
 using MetadataProxy.Kubernetes;
 using MetadataProxy.Metadata;
 using MetadataProxy.Operations;
+using MetadataProxy.Registry;
 using MetadataProxy.Standalone;
 using Microsoft.Extensions.Options;
 
@@ -30,14 +31,21 @@ internal partial class Program
         builder.AddMetadataHosting(mode);
         builder.AddMetadata();
         if (mode == ProxyMode.Kubernetes)
+        {
             builder.AddKubernetesIdentity();
+            builder.AddRegistryCredentials();
+        }
         else
+        {
             builder.AddStandalone();
+        }
 
         var app = builder.Build();
         app.Services.GetRequiredService<IStartupValidator>().Validate(); // every problem at once, before anything runs
         app.Services.GetRequiredService<MetadataTreeSource>(); // built now, from values just validated: the last valid tree from here on
         app.MapOperations();
+        if (mode == ProxyMode.Kubernetes)
+            app.MapRegistryCredentials();
         app.MapMetadata();
         return app;
     }

@@ -46,7 +46,7 @@ internal static class HotPathBenchmark
         var kubeconfig = kube.WriteKubeconfig(Path.Combine(Path.GetTempPath(), $"bench-kubeconfig-{Environment.ProcessId}"));
         var app = Program.Build(
         [
-            "--Mode=Kubernetes", "--Listen:Metadata=http://127.0.0.1:0", "--Listen:Admin=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning",
+            "--Mode=Kubernetes", "--Listen:Metadata=http://127.0.0.1:0", "--Listen:Admin=http://127.0.0.1:0", "--Listen:NodeSocket=", "--Logging:LogLevel:Default=Warning",
             $"--Kubernetes:Kubeconfig={kubeconfig}", "--Kubernetes:NodeName=bench-node",
             "--WorkloadIdentity:ProjectId=test-project", "--WorkloadIdentity:ProjectNumber=123456789012",
             "--WorkloadIdentity:PoolId=bench-pool", "--WorkloadIdentity:ProviderId=kubernetes",

@@ -8,10 +8,13 @@ internal sealed class Listeners
 {
     public const string ConnectionItemKey = "metadata-proxy-listener";
     public const string AdminListener = "admin";
+    public const string NodeSocketListener = "node-socket";
 
     public List<KestrelListenOptions> Metadata { get; } = [];
 
     public List<KestrelListenOptions> Admin { get; } = [];
+
+    public List<KestrelListenOptions> NodeSocket { get; } = [];
 
     public IReadOnlyList<IPEndPoint> MetadataEndpoints => Metadata.Select(l => l.IPEndPoint!).ToArray();
 

@@ -77,7 +77,8 @@ internal sealed partial class MetadataEndpoint(
                     ? MetadataRenderer.Listing("v1/") // D-1
                     : new MetadataResult.Redirect("/computeMetadata/" + context.Request.QueryString);
             case ["computeMetadata", "v1", ..]:
-                var request = new MetadataRequest(segments.Skip(2).ToArray(), path.TrailingSlash, caller, context.Request.Query, context.Request.QueryString.Value ?? "");
+                var request = new MetadataRequest(segments.Skip(2).ToArray(), path.TrailingSlash, caller, context.Request.Query, context.Request.QueryString.Value ?? "",
+                    context.IsNodeSocketConnection());
                 return await metadata.GetAsync(request, cancellationToken);
             default:
                 return MetadataResult.NotFound(context.Request.Path.Value ?? "/");

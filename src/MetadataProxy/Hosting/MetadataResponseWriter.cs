@@ -43,7 +43,7 @@ internal static class MetadataResponseWriter
         FailureReason.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
         FailureReason.MissingMetadataFlavor or FailureReason.Forwarded or FailureReason.LegacyEndpoint or FailureReason.Concealed
             or FailureReason.HostNetworkDenied or FailureReason.InvalidAnnotation or FailureReason.ServiceAccountMissing
-            or FailureReason.UpstreamRejected => StatusCodes.Status403Forbidden,
+            or FailureReason.UpstreamRejected or FailureReason.SubjectTokenRejected => StatusCodes.Status403Forbidden,
         FailureReason.CallerUnknown or FailureReason.CallerAmbiguous or FailureReason.ServiceAccountUnavailable or FailureReason.UpstreamUnavailable
             or FailureReason.CredentialsNotConfigured => StatusCodes.Status503ServiceUnavailable,
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Unknown failure reason."),

@@ -20,6 +20,14 @@ internal sealed record CallerIdentity(
 
     public string? PodUid { get; init; }
 
+    /// <summary>The node itself (the node socket, or a host caller under <c>HostNetworkPolicy=NodeIdentity</c>), not a pod.</summary>
+    public bool IsNode { get; init; }
+
+    /// <summary>A node identity whose account is not the server's: its tokens are bound to this Node object instead of a pod.</summary>
+    public string? BoundNodeName { get; init; }
+
+    public string? BoundNodeUid { get; init; }
+
     /// <summary>The ServiceAccount object's UID: a recreated account is a different identity.</summary>
     public string? ServiceAccountUid { get; init; }
 

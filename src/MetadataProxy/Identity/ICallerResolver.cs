@@ -12,4 +12,10 @@ internal interface ICallerResolver
     /// that merely include the service accounts, such as gax's 500 ms platform probe.
     /// </summary>
     CallerOutcome ResolveKnown(IPAddress remoteAddress);
+
+    /// <summary>The node's own identity: callers on the node socket (root on the node, the kubelet's plugin).</summary>
+    ValueTask<CallerOutcome> ResolveNodeAsync(CancellationToken cancellationToken);
+
+    /// <summary>The node's own identity from what is known right now (recursive listings never wait).</summary>
+    CallerOutcome ResolveNodeKnown();
 }

@@ -10,6 +10,9 @@ internal sealed class IdentityOptions
 
     public HostNetworkPolicy HostNetworkPolicy { get; set; } = HostNetworkPolicy.Deny;
 
+    /// <summary><c>NAMESPACE/NAME</c> of the ServiceAccount whose Google identity is the node's; empty: the server's own.</summary>
+    public string? NodeServiceAccount { get; set; }
+
     /// <summary>How old a ServiceAccount's annotations may be before they are read again.</summary>
     public TimeSpan ServiceAccountCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -1,6 +1,7 @@
 using k8s;
 using MetadataProxy.Identity;
 using MetadataProxy.Metadata;
+using MetadataProxy.Node;
 using MetadataProxy.Operations;
 using MetadataProxy.Pods;
 using MetadataProxy.ServiceAccounts;
@@ -28,8 +29,9 @@ internal static class KubernetesExtensions
             .Validate(o => o.MaxConcurrentApiCalls is >= 1 and <= 1000, "Identity:MaxConcurrentApiCalls must be between 1 and 1000 (default 8).")
             .Validate(o => o.IndexStalenessLimit >= TimeSpan.FromSeconds(1) && o.IndexStalenessLimit <= TimeSpan.FromMinutes(10),
                 "Identity:IndexStalenessLimit must be between 00:00:01 and 00:10:00 (default 00:00:30).")
-            .Validate(o => Enum.IsDefined(o.HostNetworkPolicy), "Identity:HostNetworkPolicy must be Deny.")
+            .Validate(o => Enum.IsDefined(o.HostNetworkPolicy), "Identity:HostNetworkPolicy must be Deny or NodeIdentity.")
             .ValidateOnStart();
+        builder.AddNodeIdentity();
 
         builder.Services.AddSingleton<IKubernetes>(sp =>
             new k8s.Kubernetes(KubernetesClientFactory.Configuration(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value)));

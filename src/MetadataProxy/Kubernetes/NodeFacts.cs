@@ -3,10 +3,10 @@ using System.Net;
 
 namespace MetadataProxy.Kubernetes;
 
-internal sealed record NodeFacts(ImmutableHashSet<IPAddress> Addresses, string? Zone, string? Hostname)
+internal sealed record NodeFacts(ImmutableHashSet<IPAddress> Addresses, string? Zone, string? Hostname, string? Uid = null)
 {
     public bool Equals(NodeFacts? other) =>
-        other is not null && Addresses.SetEquals(other.Addresses) && Zone == other.Zone && Hostname == other.Hostname;
+        other is not null && Addresses.SetEquals(other.Addresses) && Zone == other.Zone && Hostname == other.Hostname && Uid == other.Uid;
 
-    public override int GetHashCode() => HashCode.Combine(Addresses.Count, Zone, Hostname);
+    public override int GetHashCode() => HashCode.Combine(Addresses.Count, Zone, Hostname, Uid);
 }

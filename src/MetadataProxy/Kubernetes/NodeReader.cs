@@ -57,7 +57,7 @@ internal sealed partial class NodeReader(
         var labels = node.Metadata.Labels ?? new Dictionary<string, string>();
         // Only a GCE-shaped zone can stand in instance/zone (I-2); EKS's us-east-1a or an on-premises label cannot.
         var zone = labels.TryGetValue(NodeInfo.ZoneLabel, out var z) && MetadataOptionsValidator.IsZone(z) ? z : null;
-        return new NodeFacts(addresses, zone, labels.TryGetValue(NodeInfo.HostnameLabel, out var host) ? host : null);
+        return new NodeFacts(addresses, zone, labels.TryGetValue(NodeInfo.HostnameLabel, out var host) ? host : null, node.Metadata.Uid);
     }
 
     private static partial class Log

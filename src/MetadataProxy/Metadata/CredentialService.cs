@@ -34,15 +34,21 @@ internal sealed class CredentialService(ITokenProvider tokens, TimeProvider time
         var scopes = requested.Length > 0 ? requested.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() : leaf.Caller.Scopes;
 
         var outcome = await tokens.GetAccessTokenAsync(leaf.Caller, scopes, cancellationToken);
+        return AccessTokenAnswer(outcome, time.GetUtcNow(), query.Alt ?? MetadataFormat.Json);
+    }
+
+    /// <summary>An access token as GCE answers it (TK-1, TK-2, TK-9); also the registry endpoints' answer.</summary>
+    public static MetadataResult AccessTokenAnswer(TokenOutcome outcome, DateTimeOffset now, MetadataFormat alt = MetadataFormat.Json)
+    {
         if (outcome is not TokenOutcome.AccessToken token)
             return OutcomeMapping.ToFailure(outcome);
 
         // TK-2: whole seconds that really remain.
-        var expiresIn = (long)Math.Floor((token.ExpiresAt - time.GetUtcNow()).TotalSeconds);
+        var expiresIn = (long)Math.Floor((token.ExpiresAt - now).TotalSeconds);
         if (expiresIn < TokenCachePolicy.MinimumServeTime.TotalSeconds)
             return new MetadataResult.Failure(FailureReason.UpstreamUnavailable, "The access token is about to expire and could not be refreshed; retry shortly.", TimeSpan.FromSeconds(1));
 
-        if (query.Alt == MetadataFormat.Text) // TK-9
+        if (alt == MetadataFormat.Text) // TK-9
             return MetadataRenderer.TextContent($"access_token {token.Value}\nexpires_in {expiresIn}\ntoken_type Bearer\n");
 
         using var buffer = new MemoryStream();

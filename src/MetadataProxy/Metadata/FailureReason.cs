@@ -21,4 +21,7 @@ internal enum FailureReason
     UpstreamRejected,
     UpstreamUnavailable,
     CredentialsNotConfigured,
+
+    /// <summary>Kubernetes did not vouch for a service-account token handed to the server (registry credentials, KEP-4412).</summary>
+    SubjectTokenRejected,
 }

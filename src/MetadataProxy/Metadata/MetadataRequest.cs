@@ -2,13 +2,17 @@ using System.Net;
 
 namespace MetadataProxy.Metadata;
 
-/// <summary>A normalised request below <c>/computeMetadata/v1/</c>: its segments, the caller's socket address, its query.</summary>
+/// <summary>
+/// A normalised request below <c>/computeMetadata/v1/</c>: its segments, the caller's socket address, its query, and
+/// whether it came over the node socket (then the caller is the node itself, whatever the address says).
+/// </summary>
 internal sealed record MetadataRequest(
     IReadOnlyList<string> Segments,
     bool TrailingSlash,
     IPAddress RemoteAddress,
     IQueryCollection Query,
-    string QueryString)
+    string QueryString,
+    bool NodeSocket = false)
 {
     public const string Root = "/computeMetadata/v1/";
 

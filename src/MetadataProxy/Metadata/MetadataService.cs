@@ -89,7 +89,9 @@ internal sealed class MetadataService(
             CallerOutcome caller;
             if (needs == CallerNeed.Full)
             {
-                caller = await callers.ResolveAsync(request.RemoteAddress, cancellationToken);
+                caller = request.NodeSocket
+                    ? await callers.ResolveNodeAsync(cancellationToken)
+                    : await callers.ResolveAsync(request.RemoteAddress, cancellationToken);
                 if (caller is CallerOutcome.Refused refused)
                     return OutcomeMapping.ToFailure(refused);
             }
@@ -97,7 +99,7 @@ internal sealed class MetadataService(
             {
                 // A recursive listing that merely includes the service accounts never waits (principle 4, R-3): a
                 // caller not known right now sees none, and project and instance values still answer.
-                caller = callers.ResolveKnown(request.RemoteAddress);
+                caller = request.NodeSocket ? callers.ResolveNodeKnown() : callers.ResolveKnown(request.RemoteAddress);
                 if (caller is CallerOutcome.Refused)
                     caller = new CallerOutcome.NoIdentity("The caller is not known right now.");
             }

@@ -14,6 +14,8 @@ internal sealed class ProxyMetrics
     private readonly Counter _podWatchFailures;
     private readonly Gauge _podIndexPods;
     private readonly Counter _callerResolutions;
+    private readonly Counter _nodeSocketRefused;
+    private readonly Counter _registryCredentials;
 
     private readonly CollectorRegistry _registry;
     private readonly MetricFactory _factory;
@@ -29,6 +31,10 @@ internal sealed class ProxyMetrics
         _podIndexPods = factory.CreateGauge("metadata_proxy_pod_index_pods", "Pods on this node known to the index (live or not).");
         _callerResolutions = factory.CreateCounter("metadata_proxy_caller_resolutions_total",
             "Caller lookups by how they were answered: index, after_wait, live_list, or the refusal.", "outcome");
+        _nodeSocketRefused = factory.CreateCounter("metadata_proxy_node_socket_refused_total",
+            "Node-socket connections closed because the peer was neither root nor the server's own user.");
+        _registryCredentials = factory.CreateCounter("metadata_proxy_registry_credentials_total",
+            "Registry credentials asked for over the node socket, by path (node, pod) and outcome (ok or the refusal).", "path", "outcome");
         _requests = factory.CreateCounter(
             "metadata_proxy_requests_total",
             "Metadata requests answered, by outcome (ok, redirect, or the refusal reason) and status code.",
@@ -55,6 +61,12 @@ internal sealed class ProxyMetrics
         _requests.WithLabels(outcome, code).Inc();
         _duration.WithLabels(outcome).Observe(elapsed.TotalSeconds);
     }
+
+    public void NodeSocketRefused() => _nodeSocketRefused.Inc();
+
+    /// <summary>One registry credential answer; <paramref name="path"/> is <c>node</c> or <c>pod</c>.</summary>
+    public void RegistryCredentials(string path, MetadataResult result) =>
+        _registryCredentials.WithLabels(path, result is MetadataResult.Failure f ? OutcomeLabel(f.Reason) : "ok").Inc();
 
     public void RequestAborted() => _requests.WithLabels("aborted", "0").Inc();
 
@@ -98,6 +110,7 @@ internal sealed class ProxyMetrics
         FailureReason.ServiceAccountUnavailable => "service_account_unavailable",
         FailureReason.NoGoogleServiceAccount => "no_google_service_account",
         FailureReason.UpstreamRejected => "upstream_rejected",
+        FailureReason.SubjectTokenRejected => "subject_token_rejected",
         FailureReason.UpstreamUnavailable => "upstream_unavailable",
         FailureReason.CredentialsNotConfigured => "credentials_not_configured",
         _ => "unknown",

@@ -3,6 +3,7 @@ using System.Net;
 using MetadataProxy.Identity;
 using MetadataProxy.Kubernetes;
 using MetadataProxy.Metadata;
+using MetadataProxy.Node;
 using MetadataProxy.Operations;
 using MetadataProxy.ServiceAccounts;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ internal sealed class KubernetesCallerResolver(
     PodLister lister,
     ServiceAccountCache accounts,
     NodeInfo node,
+    NodeIdentity nodeIdentity,
     IOptions<IdentityOptions> options,
     IOptions<KubernetesOptions> kubernetes,
     TimeProvider time,
@@ -31,6 +33,12 @@ internal sealed class KubernetesCallerResolver(
         var address = PodRecords.Normalise(remoteAddress);
         if (node.IsNodeAddress(address) || index.IsHostNetworkAddress(address))
         {
+            if (options.Value.HostNetworkPolicy == HostNetworkPolicy.NodeIdentity)
+            {
+                metrics.CallerResolved("node_identity");
+                return await nodeIdentity.ResolveAsync(cancellationToken);
+            }
+
             metrics.CallerResolved("host_network");
             return new CallerOutcome.Refused(CallerRefusal.HostNetwork,
                 $"{address} is in the node's network namespace (the node itself or a hostNetwork pod); Identity:HostNetworkPolicy is Deny, so no identity is served to it.");
@@ -60,11 +68,22 @@ internal sealed class KubernetesCallerResolver(
         return await IdentityOfAsync(pods.Value[0], cancellationToken);
     }
 
+    public ValueTask<CallerOutcome> ResolveNodeAsync(CancellationToken cancellationToken) => nodeIdentity.ResolveAsync(cancellationToken);
+
+    public CallerOutcome ResolveNodeKnown() => nodeIdentity.ResolveKnown();
+
     public CallerOutcome ResolveKnown(IPAddress remoteAddress)
     {
         var address = PodRecords.Normalise(remoteAddress);
+        if (node.IsNodeAddress(address) || index.IsHostNetworkAddress(address))
+        {
+            return options.Value.HostNetworkPolicy == HostNetworkPolicy.NodeIdentity
+                ? nodeIdentity.ResolveKnown()
+                : new CallerOutcome.Refused(CallerRefusal.HostNetwork, $"{address} is in the node's network namespace.");
+        }
+
         var pods = index.LiveAt(address);
-        if (node.IsNodeAddress(address) || index.IsHostNetworkAddress(address) || !informer.Current || pods.Length != 1)
+        if (!informer.Current || pods.Length != 1)
             return new CallerOutcome.Refused(CallerRefusal.Unknown, $"{address} is not one live pod the index knows right now.");
         var pod = pods[0];
         return accounts.Known(pod.Namespace, pod.ServiceAccount) is ServiceAccountState.Found { Annotations: { } annotations } found

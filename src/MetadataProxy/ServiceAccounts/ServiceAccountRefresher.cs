@@ -1,4 +1,5 @@
 using MetadataProxy.Identity;
+using MetadataProxy.Node;
 using MetadataProxy.Pods;
 using Microsoft.Extensions.Options;
 
@@ -14,11 +15,13 @@ internal sealed class ServiceAccountRefresher : BackgroundService
     private readonly PodEvents _events;
     private readonly ServiceAccountCache _accounts;
     private readonly IOptions<IdentityOptions> _options;
+    private readonly IOptions<NodeIdentityOptions> _node;
     private readonly TimeProvider _time;
 
-    public ServiceAccountRefresher(PodIndex index, PodEvents events, ServiceAccountCache accounts, IOptions<IdentityOptions> options, TimeProvider time)
+    public ServiceAccountRefresher(PodIndex index, PodEvents events, ServiceAccountCache accounts, IOptions<IdentityOptions> options,
+        IOptions<NodeIdentityOptions> node, TimeProvider time)
     {
-        (_index, _events, _accounts, _options, _time) = (index, events, accounts, options, time);
+        (_index, _events, _accounts, _options, _node, _time) = (index, events, accounts, options, node, time);
         // Subscribed when the host builds its services, before any of them starts: the informer's first list
         // (which may run before this service's ExecuteAsync on .NET 10) prefetches every pod's account.
         _events.PodChanged += Prefetch;
@@ -39,6 +42,8 @@ internal sealed class ServiceAccountRefresher : BackgroundService
             {
                 await Task.Delay(period, _time, stoppingToken);
                 var used = _index.All.Where(p => p.IsLive).Select(p => (p.Namespace, p.ServiceAccount)).ToHashSet();
+                if (_node.Value is { Wanted: true, Account: { } nodeAccount })
+                    used.Add(nodeAccount); // the node identity's account is in use while anything serves it
                 foreach (var (ns, name) in used)
                 {
                     if (_accounts.IsDueForRefresh(ns, name))

@@ -26,4 +26,9 @@ internal sealed class StandaloneCallerResolver(IOptionsMonitor<StandaloneOptions
         return new CallerOutcome.NoIdentity(
             $"No identity is configured for {remoteAddress}: add a range that holds it to Standalone:Identities (for example Standalone:Identities:0:Cidr=127.0.0.0/8).");
     }
+
+    // Standalone mode has no node socket (the listener options refuse one); should a request claim it anyway, it gets nothing.
+    public ValueTask<CallerOutcome> ResolveNodeAsync(CancellationToken cancellationToken) => ValueTask.FromResult(ResolveNodeKnown());
+
+    public CallerOutcome ResolveNodeKnown() => new CallerOutcome.Refused(CallerRefusal.HostNetwork, "Standalone mode serves no node identity.");
 }

@@ -21,7 +21,14 @@ internal sealed class KsaTokenSource(
 {
     public async Task<KsaToken> CreateAsync(CallerIdentity caller, CancellationToken cancellationToken)
     {
-        if (caller.PodName is null || caller.PodUid is null)
+        // Every token dies with what it is bound to: the calling pod, or for the node identity the server's pod or the Node.
+        var bound = caller switch
+        {
+            { PodName: { } pod, PodUid: { } uid } => new V1BoundObjectReference { ApiVersion = "v1", Kind = "Pod", Name = pod, Uid = uid },
+            { IsNode: true, BoundNodeName: { } node } => new V1BoundObjectReference { ApiVersion = "v1", Kind = "Node", Name = node, Uid = caller.BoundNodeUid },
+            _ => null,
+        };
+        if (bound is null)
             return new KsaToken.Refused($"{caller} is not bound to a pod; a Kubernetes service-account token is only minted for one.");
 
         var request = new Authenticationv1TokenRequest
@@ -32,7 +39,7 @@ internal sealed class KsaTokenSource(
             {
                 Audiences = [workloadIdentity.Value.EffectiveTokenAudience()],
                 ExpirationSeconds = (long)tokenOptions.Value.KsaTokenLifetime.TotalSeconds,
-                BoundObjectRef = new V1BoundObjectReference { ApiVersion = "v1", Kind = "Pod", Name = caller.PodName, Uid = caller.PodUid },
+                BoundObjectRef = bound,
             },
         };
         try
@@ -48,7 +55,7 @@ internal sealed class KsaTokenSource(
         catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict or HttpStatusCode.BadRequest
                                                     or HttpStatusCode.Forbidden or HttpStatusCode.UnprocessableEntity)
         {
-            return new KsaToken.Refused($"the Kubernetes API refused a token for {caller} bound to pod {caller.PodName} ({(int)e.Response.StatusCode}): {StatusMessage(e)}");
+            return new KsaToken.Refused($"the Kubernetes API refused a token for {caller} bound to {bound.Kind.ToLowerInvariant()} {bound.Name} ({(int)e.Response.StatusCode}): {StatusMessage(e)}");
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
                                       || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))

@@ -1,5 +1,8 @@
+using MetadataProxy.Identity;
+using MetadataProxy.Node;
 using MetadataProxy.Pods;
 using MetadataProxy.ServiceAccounts;
+using Microsoft.Extensions.Options;
 
 namespace MetadataProxy.Tokens;
 
@@ -16,12 +19,16 @@ internal sealed class TokenMaintenance : BackgroundService
     private readonly WorkloadIdentityExchange _exchange;
     private readonly TokenCache<AccessTokenKey> _accessTokens;
     private readonly TokenCache<IdTokenKey> _idTokens;
+    private readonly NodeIdentity _node;
+    private readonly IOptions<NodeIdentityOptions> _nodeOptions;
     private readonly TimeProvider _time;
 
     public TokenMaintenance(PodIndex pods, PodEvents events, ServiceAccountCache accounts, WorkloadIdentityTokenProvider tokens,
-        WorkloadIdentityExchange exchange, TokenCache<AccessTokenKey> accessTokens, TokenCache<IdTokenKey> idTokens, TimeProvider time)
+        WorkloadIdentityExchange exchange, TokenCache<AccessTokenKey> accessTokens, TokenCache<IdTokenKey> idTokens,
+        NodeIdentity node, IOptions<NodeIdentityOptions> nodeOptions, TimeProvider time)
     {
-        (_pods, _events, _accounts, _tokens, _exchange, _accessTokens, _idTokens, _time) = (pods, events, accounts, tokens, exchange, accessTokens, idTokens, time);
+        (_pods, _events, _accounts, _tokens, _exchange, _accessTokens, _idTokens, _node, _nodeOptions, _time) =
+            (pods, events, accounts, tokens, exchange, accessTokens, idTokens, node, nodeOptions, time);
         // Subscribed before any hosted service starts, so pods listed at start-up are prefetched too.
         _events.PodChanged += Prefetch;
     }
@@ -40,10 +47,15 @@ internal sealed class TokenMaintenance : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                // The node identity's token is ready before the kubelet's first image pull asks for it.
+                if (_nodeOptions.Value.Wanted)
+                    await PrefetchNodeAsync(stoppingToken);
                 await Task.Delay(SweepInterval, _time, stoppingToken);
                 _accessTokens.RefreshDue();
                 _idTokens.RefreshDue();
                 var used = _pods.All.Where(p => p.IsLive).Select(p => (p.Namespace, p.ServiceAccount)).ToHashSet();
+                if (_nodeOptions.Value is { Wanted: true, Account: { } nodeAccount })
+                    used.Add(nodeAccount);
                 _accessTokens.Evict(k => used.Contains((k.Namespace, k.ServiceAccount)));
                 _idTokens.Evict(k => used.Contains((k.Namespace, k.ServiceAccount)));
                 _exchange.Forget(chain => used.Any(u => WorkloadIdentityExchange.AccountOf(chain).StartsWith($"{u.Namespace}/{u.ServiceAccount}/", StringComparison.Ordinal)));
@@ -55,6 +67,19 @@ internal sealed class TokenMaintenance : BackgroundService
     }
 
     private void Prefetch(PodRecord pod) => _ = PrefetchAsync(pod);
+
+    private async Task PrefetchNodeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await _node.ResolveAsync(cancellationToken) is CallerOutcome.Resolved { Identity: var identity })
+                await _tokens.PrefetchAsync(identity);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            // As for pods: the first request reports what went wrong.
+        }
+    }
 
     private async Task PrefetchAsync(PodRecord pod)
     {

@@ -27,16 +27,31 @@ internal sealed class WorkloadIdentityExchange(
     private readonly SemaphoreSlim _googleCalls = new(tokenOptions.Value.MaxConcurrentGoogleCalls, tokenOptions.Value.MaxConcurrentGoogleCalls);
 
     public Task<TokenOutcome> FetchAccessTokenAsync(CallerIdentity caller, IReadOnlyList<string> scopes, CancellationToken cancellationToken) =>
-        RunAsync(async ct =>
+        RunAsync(ct => AccessTokenOfAsync(Chain(caller, scopes), ct), cancellationToken);
+
+    /// <summary>
+    /// KEP-4412: the kubelet's own token for the pulling pod is the subject. The chain is not kept: the token is the
+    /// kubelet's, and its next call brings a fresh one; the caller's token cache keeps the result.
+    /// </summary>
+    public Task<TokenOutcome> ExchangeAsync(CallerIdentity caller, IReadOnlyList<string> scopes, string subjectToken, CancellationToken cancellationToken) =>
+        RunAsync(ct =>
         {
-            var chain = Chain(caller, scopes);
-            var underlying = (ServiceCredential)chain.UnderlyingCredential;
-            await underlying.RequestAccessTokenAsync(ct);
-            var token = underlying.Token;
-            return token?.AccessToken is { Length: > 0 } value && token.ExpiresInSeconds is { } seconds
-                ? new TokenOutcome.AccessToken(value, new DateTimeOffset(token.IssuedUtc, TimeSpan.Zero).AddSeconds(seconds))
-                : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered without an access token or its lifetime.");
+            var subject = new GivenSubjectToken(subjectToken);
+            var chain = caller.GoogleServiceAccount is { } gsa
+                ? Impersonate(Federated(caller, scopes: null, subject), gsa, scopes)
+                : Federated(caller, scopes, subject);
+            return AccessTokenOfAsync(chain, ct);
         }, cancellationToken);
+
+    private static async Task<TokenOutcome> AccessTokenOfAsync(GoogleCredential chain, CancellationToken cancellationToken)
+    {
+        var underlying = (ServiceCredential)chain.UnderlyingCredential;
+        await underlying.RequestAccessTokenAsync(cancellationToken);
+        var token = underlying.Token;
+        return token?.AccessToken is { Length: > 0 } value && token.ExpiresInSeconds is { } seconds
+            ? new TokenOutcome.AccessToken(value, new DateTimeOffset(token.IssuedUtc, TimeSpan.Zero).AddSeconds(seconds))
+            : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered without an access token or its lifetime.");
+    }
 
     public Task<TokenOutcome> FetchIdTokenAsync(CallerIdentity caller, IdTokenRequest request, CancellationToken cancellationToken) =>
         RunAsync(async ct =>
@@ -84,20 +99,25 @@ internal sealed class WorkloadIdentityExchange(
     {
         var account = $"{caller.Namespace}/{caller.KubernetesServiceAccount}/{caller.ServiceAccountUid}|{caller.QuotaProject}";
         if (caller.GoogleServiceAccount is not { } gsa)
-            return Cached($"{account}|direct|{string.Join(' ', scopes)}", () => Federated(caller, scopes));
-        var source = Cached($"{account}|source", () => Federated(caller, scopes: null));
-        return Cached($"{account}|{gsa}|{string.Join(' ', scopes)}", () => source.Impersonate(new ImpersonatedCredential.Initializer(gsa)
+            return Cached($"{account}|direct|{string.Join(' ', scopes)}", () => Federated(caller, scopes, PodSubject(caller)));
+        var source = Cached($"{account}|source", () => Federated(caller, scopes: null, PodSubject(caller)));
+        return Cached($"{account}|{gsa}|{string.Join(' ', scopes)}", () => Impersonate(source, gsa, scopes));
+    }
+
+    private PodSubjectTokenProvider PodSubject(CallerIdentity caller) => new(caller, ksaTokens, pods);
+
+    private GoogleCredential Impersonate(GoogleCredential source, string gsa, IReadOnlyList<string> scopes) =>
+        source.Impersonate(new ImpersonatedCredential.Initializer(gsa)
         {
             Scopes = scopes,
             HttpClientFactory = new IamEndpointHttpClientFactory(options.Value.IamCredentialsEndpoint),
-        }));
-    }
+        });
 
-    private GoogleCredential Federated(CallerIdentity caller, IReadOnlyList<string>? scopes)
+    private GoogleCredential Federated(CallerIdentity caller, IReadOnlyList<string>? scopes, ProgrammaticExternalAccountCredential.ISubjectTokenProvider subject)
     {
         var wi = options.Value;
         var federated = new ProgrammaticExternalAccountCredential(new ProgrammaticExternalAccountCredential.Initializer(
-            wi.StsEndpoint.AbsoluteUri, wi.ProviderResourceName(), JwtTokenType, new PodSubjectTokenProvider(caller, ksaTokens, pods))
+            wi.StsEndpoint.AbsoluteUri, wi.ProviderResourceName(), JwtTokenType, subject)
         {
             Scopes = scopes,
         });

@@ -21,6 +21,7 @@ public static class ServerCommand
         $"--Listen:Metadata=http://{LabNetwork.Proxy4}:{LabNetwork.ProxyPort};http://[{LabNetwork.Proxy6}]:{LabNetwork.ProxyPort}",
         // Loopback only: the DaemonSet's 0.0.0.0 would open the admin port on the pod bridge of this lab.
         $"--Listen:Admin=http://127.0.0.1:{ServerLab.AdminPort}",
+        "--Listen:NodeSocket=",
         $"--Kubernetes:Kubeconfig={kubeconfig}",
         $"--Kubernetes:NodeName={ServerLab.NodeName}",
         $"--WorkloadIdentity:ProjectId={ServerLab.ProjectId}",

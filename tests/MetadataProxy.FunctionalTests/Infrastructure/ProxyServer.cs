@@ -34,6 +34,7 @@ internal sealed class ProxyServer : IAsyncDisposable
         {
             ["Listen:Metadata"] = "http://127.0.0.1:0",
             ["Listen:Admin"] = "http://127.0.0.1:0",
+            ["Listen:NodeSocket"] = "", // off unless a test names its own path: never the node's default
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in configuration)

@@ -28,6 +28,21 @@ public sealed class KubernetesLab : IAsyncLifetime
 
     internal ProxyServer Proxy => _proxy ?? throw new InvalidOperationException("Not started.");
 
+    public const string ServerNamespace = "metadata-proxy";
+    public const string ServerServiceAccount = "metadata-proxy";
+    public const string ServerPodName = "metadata-proxy-node-a";
+    public const string NodeGoogleServiceAccount = "node-puller@test-project.iam.gserviceaccount.com";
+
+    /// <summary>
+    /// The server's own pod (hostNetwork, its ServiceAccount annotated with <see cref="NodeGoogleServiceAccount"/>), the
+    /// downward-API variables naming it, and the node socket at <see cref="NodeSocketPath"/>: the node identity.
+    /// </summary>
+    public bool WithNodeIdentity { get; init; }
+
+    public string NodeSocketPath => Path.Combine(_directory, "run", "node.sock");
+
+    public V1Pod? ServerPod { get; private set; }
+
     /// <summary>Extra settings for a lab of a test class's own.</summary>
     public Dictionary<string, string?> Settings { get; } = new()
     {
@@ -76,6 +91,18 @@ public sealed class KubernetesLab : IAsyncLifetime
             ["Metadata:ClusterUid"] = Fixture.ClusterUid,
             ["Metadata:InstanceId"] = Fixture.InstanceId,
         };
+        if (WithNodeIdentity)
+        {
+            EnsureServiceAccount(ServerNamespace, ServerServiceAccount, NodeGoogleServiceAccount);
+            ServerPod = AddPod(ServerNamespace, ServerPodName, NodeAddress.ToString(), ServerServiceAccount, edit: p => p.Spec.HostNetwork = true);
+            Google.AllowImpersonation(PrincipalOf(ServerNamespace, ServerServiceAccount), NodeGoogleServiceAccount);
+            settings["Listen:NodeSocket"] = NodeSocketPath;
+            settings["POD_NAME"] = ServerPod.Metadata.Name;
+            settings["POD_UID"] = ServerPod.Metadata.Uid;
+            settings["POD_NAMESPACE"] = ServerNamespace;
+            settings["POD_SERVICE_ACCOUNT"] = ServerServiceAccount;
+        }
+
         foreach (var (key, value) in Settings)
             settings[key] = value;
         _proxy = await ProxyServer.StartAsync(settings);
@@ -88,6 +115,9 @@ public sealed class KubernetesLab : IAsyncLifetime
     }
 
     public HttpClient Client(string podIp) => Proxy.CreateClient(IPAddress.Parse(podIp));
+
+    /// <summary>A client on the node socket, as root on the node (the kubelet's plugin) would connect.</summary>
+    public HttpClient NodeSocketClient() => UnixSocketClient.For(NodeSocketPath);
 
     /// <summary>A ServiceAccount (annotated when <paramref name="gsa"/> is given) and a Running pod that uses it.</summary>
     public V1Pod AddPod(string ns, string name, string ip, string ksa, string? gsa = null, Action<V1Pod>? edit = null)

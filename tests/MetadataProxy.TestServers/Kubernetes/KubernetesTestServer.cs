@@ -62,6 +62,11 @@ public sealed class KubernetesTestServer : IAsyncDisposable
 
     public IReadOnlyList<TokenRequestRecord> TokenRequestsMade => _counters.TokenRequestsMade;
 
+    public int TokenReviews => _counters.TokenReviews;
+
+    /// <summary>RBAC without <c>tokenreviews create</c>: every TokenReview answers 403.</summary>
+    public bool DenyTokenReviews { get => _settings.DenyTokenReviews; set => _settings.DenyTokenReviews = value; }
+
     /// <summary>Completes once the number of open pod watches satisfies <paramref name="condition"/> (at once if it
     /// already does): "the informer's watch is established", "the watch is gone".</summary>
     public Task WaitForOpenWatchesAsync(Func<int, bool> condition, CancellationToken ct = default) =>
@@ -180,6 +185,7 @@ public sealed class KubernetesTestServer : IAsyncDisposable
         builder.Services.AddSingleton(_outage);
         builder.Services.AddSingleton(_signer);
         builder.Services.AddSingleton<ServiceAccountTokenIssuer>();
+        builder.Services.AddSingleton<TokenReviewer>();
 
         var app = builder.Build();
         app.UseMiddleware<RequestGate>();
@@ -187,6 +193,7 @@ public sealed class KubernetesTestServer : IAsyncDisposable
         app.MapObjects();
         app.MapEvents();
         app.MapTokenRequest();
+        app.MapTokenReview();
         app.MapDiscovery();
         app.MapFallback("{*path}", () => KubeResults.Status(KubeStatus.NoSuchPath()));
         _app = app;

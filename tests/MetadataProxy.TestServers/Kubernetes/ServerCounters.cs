@@ -13,6 +13,7 @@ internal sealed class ServerCounters
     private int _serviceAccountGets;
     private int _nodeGets;
     private int _nodePatches;
+    private int _tokenReviews;
 
     public int PodLists => Volatile.Read(ref _podLists);
 
@@ -25,6 +26,10 @@ internal sealed class ServerCounters
     public int NodeGets => Volatile.Read(ref _nodeGets);
 
     public int NodePatches => Volatile.Read(ref _nodePatches);
+
+    public int TokenReviews => Volatile.Read(ref _tokenReviews);
+
+    public void TokenReview() => Interlocked.Increment(ref _tokenReviews);
 
     public int TokenRequests
     {

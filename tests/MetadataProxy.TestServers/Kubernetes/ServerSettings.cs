@@ -14,4 +14,6 @@ internal sealed class ServerSettings
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan? MaxTokenExpiration { get; set; }
+
+    public bool DenyTokenReviews { get; set; }
 }
