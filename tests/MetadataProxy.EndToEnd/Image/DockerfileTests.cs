@@ -5,7 +5,7 @@ namespace MetadataProxy.EndToEnd.Image;
 
 /// <summary>
 /// There is no container engine in the test run, so these read the Dockerfile for the promises the manifests rely on:
-/// the init target's command, the server's non-root user and its file capability.
+/// the init target's command, the server's non-root user and its file capability, the credential provider's publish.
 /// </summary>
 public sealed partial class DockerfileTests
 {
@@ -40,6 +40,37 @@ public sealed partial class DockerfileTests
         Assert.StartsWith("FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:", build, StringComparison.Ordinal);
         Assert.Contains("dotnet publish src/MetadataProxy -c Release --os linux -a \"$TARGETARCH\" --self-contained false", build, StringComparison.Ordinal);
         Assert.Contains("setcap cap_net_bind_service=+ep /app/MetadataProxy", build, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PluginStage_Always_PublishesTheCredentialProviderNativeAotAndStaticOnTheTargetPlatform()
+    {
+        var plugin = Stage("plugin");
+
+        // NativeAOT links with the target's own toolchain: the stage runs on the target platform, not the builder's.
+        Assert.StartsWith("FROM --platform=$TARGETPLATFORM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION}-alpine AS plugin", plugin, StringComparison.Ordinal);
+        Assert.Matches(@"apk add --no-cache clang build-base zlib-dev zlib-static\b", plugin);
+        Assert.Contains("COPY src/MetadataProxy.CredentialProvider/MetadataProxy.CredentialProvider.csproj src/MetadataProxy.CredentialProvider/", plugin, StringComparison.Ordinal);
+        Assert.Matches(@"amd64\) echo linux-musl-x64 ;;", plugin);
+        Assert.Matches(@"arm64\) echo linux-musl-arm64 ;;", plugin);
+        Assert.Contains("dotnet restore src/MetadataProxy.CredentialProvider -r \"$(cat /tmp/rid)\"", plugin, StringComparison.Ordinal);
+        Assert.Contains("dotnet publish src/MetadataProxy.CredentialProvider -c Release -r \"$(cat /tmp/rid)\" --no-restore", plugin, StringComparison.Ordinal);
+        // One file that runs on any host libc: the kubelet executes it on the node, not in the image.
+        Assert.Contains("-p:PublishAot=true -p:StaticExecutable=true -o /plugin", plugin, StringComparison.Ordinal);
+        Assert.Contains("test -x /plugin/metadata-proxy-credential-provider", plugin, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ServerTarget_Always_CarriesThePluginWhereTheDaemonSetRunsIt()
+    {
+        var server = Stage("server");
+
+        // manifests/daemonset.yaml, init container install-credential-provider.
+        Assert.Contains("COPY --from=plugin /plugin/metadata-proxy-credential-provider /app/metadata-proxy-credential-provider", server, StringComparison.Ordinal);
+        Assert.Contains(
+            "command: [/app/metadata-proxy-credential-provider, install, /host/credential-provider-bin]",
+            File.ReadAllText(Path.Combine(RepositoryFiles.Manifests, "daemonset.yaml")),
+            StringComparison.Ordinal);
     }
 
     // From the stage's FROM line to the next FROM (or the end).

@@ -42,10 +42,18 @@ public sealed class BaseManifestTests
 
         Assert.Equal(
             [
+                "authentication.k8s.io:tokenreviews:create",
                 "core:events:create", "core:nodes:get", "core:nodes:patch", "core:pods:list", "core:pods:watch",
                 "core:serviceaccounts/token:create", "core:serviceaccounts:get",
             ],
             grants);
+        // Nothing broader than the list says: no wildcards, no name or URL rules, no aggregation.
+        Assert.All(At(rendered.Single("ClusterRole"), "rules").EnumerateArray(), rule =>
+        {
+            Assert.Equal(["apiGroups", "resources", "verbs"], rule.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+            Assert.DoesNotContain(rule.EnumerateObject().SelectMany(p => Strings(p.Value)), v => v.Contains('*', StringComparison.Ordinal));
+        });
+        Assert.False(rendered.Single("ClusterRole").TryGetProperty("aggregationRule", out _));
         var binding = rendered.Single("ClusterRoleBinding");
         Assert.Equal("metadata-proxy", At(binding, "roleRef", "name").GetString());
         var subject = Assert.Single(At(binding, "subjects").EnumerateArray());
@@ -78,7 +86,11 @@ public sealed class BaseManifestTests
         var rendered = await KustomizeAsync();
         var pod = At(rendered.Single("DaemonSet"), "spec", "template", "spec");
 
-        var init = Assert.Single(At(pod, "initContainers").EnumerateArray());
+        // Interception first: pods scheduled meanwhile must never reach the cloud's own metadata server.
+        Assert.Equal(
+            ["install-interception", "prepare-node-socket", "install-credential-provider"],
+            At(pod, "initContainers").EnumerateArray().Select(c => At(c, "name").GetString()));
+        var init = InitContainer(pod, "install-interception");
         Assert.Equal("ghcr.io/metadata-proxy/metadata-proxy:dev-init", At(init, "image").GetString());
         Assert.Equal(["metadata-proxy-iptables", "install"], Strings(At(init, "command")));
         Assert.Equal(["ALL"], Strings(At(init, "securityContext", "capabilities", "drop")));
@@ -126,13 +138,14 @@ public sealed class BaseManifestTests
 
         Assert.Equal(
             [
-                "Listen__Admin", "Listen__Metadata", "Metadata__ClusterLocation", "Metadata__ClusterName", "Metadata__ClusterUid", "Mode",
+                "Listen__Admin", "Listen__Metadata", "Listen__NodeSocket", "Metadata__ClusterLocation", "Metadata__ClusterName", "Metadata__ClusterUid", "Mode",
                 "WorkloadIdentity__PoolId", "WorkloadIdentity__ProjectId", "WorkloadIdentity__ProjectNumber", "WorkloadIdentity__ProviderId",
             ],
             data.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("Kubernetes", data["Mode"]);
         Assert.Equal("http://169.254.169.252:988", data["Listen__Metadata"]);
         Assert.Equal("http://0.0.0.0:9988", data["Listen__Admin"]);
+        Assert.Equal("/var/run/metadata-proxy/node.sock", data["Listen__NodeSocket"]);
         var server = At(rendered.Single("DaemonSet"), "spec", "template", "spec", "containers", 0);
         Assert.Equal(Name(config), At(server, "envFrom", 0, "configMapRef", "name").GetString());
     }
@@ -149,6 +162,96 @@ public sealed class BaseManifestTests
 
         Assert.Equal(At(server, "Listen__Metadata").GetString(), target);
     }
+
+    [Fact]
+    public async Task Kustomize_ServerContainer_KnowsItsOwnPodFromTheDownwardApi()
+    {
+        await SkipUnlessKubectlAsync();
+        var server = At((await KustomizeAsync()).Single("DaemonSet"), "spec", "template", "spec", "containers", 0);
+
+        var fields = At(server, "env").EnumerateArray()
+            .Where(e => e.TryGetProperty("valueFrom", out _))
+            .ToDictionary(e => At(e, "name").GetString()!, e => At(e, "valueFrom", "fieldRef", "fieldPath").GetString());
+
+        Assert.Equal(
+            new Dictionary<string, string?>
+            {
+                ["NODE_NAME"] = "spec.nodeName",
+                ["POD_NAME"] = "metadata.name",
+                ["POD_UID"] = "metadata.uid",
+                ["POD_NAMESPACE"] = "metadata.namespace",
+                ["POD_SERVICE_ACCOUNT"] = "spec.serviceAccountName",
+            },
+            fields);
+    }
+
+    [Fact]
+    public async Task Kustomize_NodeSocket_IsAHostDirectoryThatOnlyTheServerUserAndRootReach()
+    {
+        await SkipUnlessKubectlAsync();
+        var rendered = await KustomizeAsync();
+        var pod = At(rendered.Single("DaemonSet"), "spec", "template", "spec");
+        var server = At(pod, "containers", 0);
+        var socket = At(rendered.Single("ConfigMap", "metadata-proxy-config-"), "data", "Listen__NodeSocket").GetString()!;
+
+        var volume = Volume(pod, "node-socket");
+        Assert.Equal(("/var/run/metadata-proxy", "DirectoryOrCreate"), (At(volume, "hostPath", "path").GetString(), At(volume, "hostPath", "type").GetString()));
+        // The same path inside as on the host: the plugin on the host finds the socket where the server made it.
+        var mount = Mount(server, "node-socket");
+        Assert.Equal("/var/run/metadata-proxy", At(mount, "mountPath").GetString());
+        Assert.False(mount.TryGetProperty("readOnly", out var readOnly) && readOnly.GetBoolean(), "the server creates the socket");
+        Assert.Equal("/var/run/metadata-proxy", Path.GetDirectoryName(socket));
+
+        // Prepared as root for the server's user (the image's 1654): owner and mode 0700, with CHOWN and FOWNER only.
+        var prepare = InitContainer(pod, "prepare-node-socket");
+        Assert.Equal(At(InitContainer(pod, "install-interception"), "image").GetString(), At(prepare, "image").GetString());
+        var script = string.Join(' ', Strings(At(prepare, "command")));
+        var uid = At(server, "securityContext", "runAsUser").GetInt32();
+        Assert.Equal(1654, uid);
+        Assert.Contains($"chown {uid}:{uid} /var/run/metadata-proxy", script, StringComparison.Ordinal);
+        Assert.Contains("chmod 0700 /var/run/metadata-proxy", script, StringComparison.Ordinal);
+        Assert.Equal(0, At(prepare, "securityContext", "runAsUser").GetInt32());
+        Assert.Equal(["ALL"], Strings(At(prepare, "securityContext", "capabilities", "drop")));
+        Assert.Equal(["CHOWN", "FOWNER"], Strings(At(prepare, "securityContext", "capabilities", "add")));
+        Assert.False(At(prepare, "securityContext", "allowPrivilegeEscalation").GetBoolean());
+        Assert.True(At(prepare, "securityContext", "readOnlyRootFilesystem").GetBoolean());
+        Assert.Equal("/var/run/metadata-proxy", At(Mount(prepare, "node-socket"), "mountPath").GetString());
+    }
+
+    [Fact]
+    public async Task Kustomize_CredentialProviderInstall_RunsThePluginFromTheServerImageAsRootWithoutCapabilities()
+    {
+        await SkipUnlessKubectlAsync();
+        var pod = At((await KustomizeAsync()).Single("DaemonSet"), "spec", "template", "spec");
+        var install = InitContainer(pod, "install-credential-provider");
+
+        Assert.Equal(At(pod, "containers", 0, "image").GetString(), At(install, "image").GetString());
+        // The image's entrypoint is the server: command replaces it (chiseled image, no shell).
+        Assert.Equal(["/app/metadata-proxy-credential-provider", "install", "/host/credential-provider-bin"], Strings(At(install, "command")));
+        Assert.False(install.TryGetProperty("args", out _));
+        var security = At(install, "securityContext");
+        Assert.Equal(0, At(security, "runAsUser").GetInt32());
+        Assert.False(At(security, "runAsNonRoot").GetBoolean());
+        Assert.Equal(["ALL"], Strings(At(security, "capabilities", "drop")));
+        Assert.False(At(security, "capabilities").TryGetProperty("add", out _));
+        Assert.False(At(security, "allowPrivilegeEscalation").GetBoolean());
+        Assert.True(At(security, "readOnlyRootFilesystem").GetBoolean());
+        Assert.False(security.TryGetProperty("privileged", out var privileged) && privileged.GetBoolean());
+
+        var mount = Assert.Single(At(install, "volumeMounts").EnumerateArray());
+        Assert.Equal(("credential-provider-bin", "/host/credential-provider-bin"), (At(mount, "name").GetString(), At(mount, "mountPath").GetString()));
+        var volume = Volume(pod, "credential-provider-bin");
+        Assert.Equal(("/etc/kubernetes/image-credential-provider", "DirectoryOrCreate"), (At(volume, "hostPath", "path").GetString(), At(volume, "hostPath", "type").GetString()));
+    }
+
+    internal static JsonElement InitContainer(JsonElement podSpec, string name) =>
+        Assert.Single(At(podSpec, "initContainers").EnumerateArray(), c => At(c, "name").GetString() == name);
+
+    internal static JsonElement Volume(JsonElement podSpec, string name) =>
+        Assert.Single(At(podSpec, "volumes").EnumerateArray(), v => At(v, "name").GetString() == name);
+
+    private static JsonElement Mount(JsonElement container, string name) =>
+        Assert.Single(At(container, "volumeMounts").EnumerateArray(), m => At(m, "name").GetString() == name);
 
     private static int Port(JsonElement container, string name) =>
         At(Assert.Single(At(container, "ports").EnumerateArray(), p => At(p, "name").GetString() == name), "containerPort").GetInt32();

@@ -28,6 +28,8 @@ public sealed class OptionalManifestTests
         var rendered = await KustomizeAsync();
 
         Assert.DoesNotContain(rendered.Objects, o => Kind(o) is "Job" or "Deployment" || Name(o) == "coredns-custom");
+        // The kubelet's audience grant (manifests/kubelet/) is for KEP-4412 clusters only.
+        Assert.DoesNotContain(rendered.Objects, o => Name(o) == "metadata-proxy-kubelet-token-audience");
     }
 
     [Fact]
