@@ -75,6 +75,10 @@ internal sealed partial class RegistryEndpoint(
         {
             await context.Request.Body.CopyToAsync(body, cancellationToken);
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return BadRequest($"The body is larger than {PodTokenRequest.MaxBodyBytes} bytes.");
+        }
         catch (BadHttpRequestException e)
         {
             return BadRequest($"The body could not be read: {e.Message}");
