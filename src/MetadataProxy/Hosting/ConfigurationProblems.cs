@@ -10,6 +10,11 @@ internal static class ConfigurationProblems
         ConfigurationProblemsException problems => problems.Problems,
         OptionsValidationException validation => validation.Failures.ToList(),
         AggregateException aggregate => aggregate.InnerExceptions.SelectMany(From).ToList(),
+        // The binder's own refusal of a value it cannot convert (an unknown enum name, a malformed duration): the key and
+        // the value are in its message, and the key's own rule follows from the options that use it.
+        InvalidOperationException { InnerException: FormatException format } binding
+            when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
+            => [$"{binding.Message} {format.Message}"],
         _ => [],
     };
 }

@@ -52,6 +52,40 @@ public sealed class NodeIdentityTests(RegistryLab registry) : IClassFixture<Regi
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task NodeSocket_PeerThatIsNeitherRootNorTheServer_IsDisconnected()
+    {
+        if (Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv") || !File.Exists("/usr/bin/curl"))
+            Assert.Skip("needs root, setpriv and curl to connect as another user");
+
+        // Loosen every mode on the way, as an admin might by mistake: the kernel's peer credentials still keep others out.
+        var run = Path.GetDirectoryName(Lab.NodeSocketPath)!;
+        var paths = new[] { Path.GetDirectoryName(run)!, run, Lab.NodeSocketPath };
+        var before = paths.Select(File.GetUnixFileMode).ToArray();
+        var refusedBefore = await Lab.MetricAsync("metadata_proxy_node_socket_refused_total");
+        try
+        {
+            foreach (var path in paths)
+                File.SetUnixFileMode(path, (UnixFileMode)0x1FF); // 0777
+            using var curl = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setpriv",
+                ["--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                 "--unix-socket", Lab.NodeSocketPath, "-H", "Metadata-Flavor: Google", "http://node.socket/registry/v1/node-token"])
+            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var status = await curl.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await curl.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+            Assert.NotEqual(0, curl.ExitCode); // connection closed without an answer
+            Assert.Equal("000", status);
+            Assert.Equal(refusedBefore + 1, await Lab.MetricAsync("metadata_proxy_node_socket_refused_total"));
+        }
+        finally
+        {
+            for (var i = 0; i < paths.Length; i++)
+                File.SetUnixFileMode(paths[i], before[i]);
+        }
+    }
+
+    [Fact]
     public async Task NodeAddressCaller_WithNodeIdentityPolicy_GetsTheNodeIdentity()
     {
         await Lab.WaitForEmailAsync(KubernetesLab.NodeAddress.ToString(), KubernetesLab.NodeGoogleServiceAccount);

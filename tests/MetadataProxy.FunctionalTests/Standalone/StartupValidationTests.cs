@@ -26,6 +26,44 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public async Task Start_StandaloneWithANodeSocket_SaysOnlyKubernetesModeHasOne()
+    {
+        var (exitCode, stderr) = await RunServerAsync("--Listen:NodeSocket=/tmp/metadata-proxy-never.sock");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Listen:NodeSocket '/tmp/metadata-proxy-never.sock': the node socket serves the node identity, which only Kubernetes mode has", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists("/tmp/metadata-proxy-never.sock"));
+    }
+
+    [Fact]
+    public async Task Start_WithTheNodeIdentityButNoWayToNameIt_SaysWhatToSet()
+    {
+        var (exitCode, stderr) = await RunServerAsync("--Mode=Kubernetes", "--Listen:NodeSocket=/tmp/metadata-proxy-never.sock");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("needs Identity:NodeServiceAccount, or POD_NAMESPACE and POD_SERVICE_ACCOUNT from the downward API", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WithTheServersOwnAccountButNoPod_SaysToSetPodNameAndUid()
+    {
+        var (exitCode, stderr) = await RunServerAsync("--Mode=Kubernetes", "--Listen:NodeSocket=/tmp/metadata-proxy-never.sock",
+            "--POD_NAMESPACE=metadata-proxy", "--POD_SERVICE_ACCOUNT=metadata-proxy");
+        Assert.Equal(2, exitCode);
+        Assert.Contains("set POD_NAME and POD_UID from the downward API", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--Identity:NodeServiceAccount=just-a-name", "Identity:NodeServiceAccount 'just-a-name' must be NAMESPACE/NAME")]
+    [InlineData("--Identity:NodeServiceAccount=Kube_System/puller", "Identity:NodeServiceAccount 'Kube_System/puller' must be NAMESPACE/NAME")]
+    [InlineData("--Listen:NodeSocket=relative/node.sock", "Listen:NodeSocket 'relative/node.sock' must be an absolute path")]
+    [InlineData("--Identity:HostNetworkPolicy=Allow", "Failed to convert configuration value 'Allow' at 'Identity:HostNetworkPolicy'")]
+    public async Task Start_WithABadNodeIdentitySetting_NamesIt(string argument, string problem)
+    {
+        var (exitCode, stderr) = await RunServerAsync("--Mode=Kubernetes", argument);
+        Assert.Equal(2, exitCode);
+        Assert.Contains(problem, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_WithUnknownMode_SaysWhichModesExist()
     {
         var (exitCode, stderr) = await RunServerAsync("--Mode=Cluster");
