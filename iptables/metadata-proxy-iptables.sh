@@ -423,7 +423,8 @@ update_hosts_file() {
 # lines are readable throughout.
 write_hosts_file() {
   local path=$1 old=$2 new=$3 temporary
-  if temporary=$(mktemp -- "${path%/*}/.${path##*/}.metadata-proxy.XXXXXX" 2>/dev/null); then
+  if ! { have mountpoint && mountpoint -q -- "$path"; } &&
+    temporary=$(mktemp -- "${path%/*}/.${path##*/}.metadata-proxy.XXXXXX" 2>/dev/null); then
     if printf '%s' "$new" >"$temporary" && chmod --reference="$path" -- "$temporary" &&
       { chown --reference="$path" -- "$temporary" 2>/dev/null || true; } && mv -f -- "$temporary" "$path" 2>/dev/null; then
       return 0
