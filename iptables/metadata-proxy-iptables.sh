@@ -542,6 +542,10 @@ cmd_install() {
   detect_uplink
   take_lock
   local family product
+  if [[ $HOST_MODE == on && ! -r $DMI_FILE ]]; then
+    # A runtime that masks /sys/class/dmi would hide a Google Compute Engine VM: say so rather than pass quietly.
+    log "HOST_INTERCEPTION=on: cannot read $DMI_FILE (DMI_PRODUCT_NAME_FILE); assuming this is not a Google Compute Engine VM"
+  fi
   if [[ $HOST_MODE == force ]]; then
     product=$(google_product_name)
     [[ -z $product ]] || log "HOST_INTERCEPTION=force on a Google Compute Engine VM ('$product'): the host's requests go to MetadataProxy, not to the VM's metadata server (uid $SERVER_UID still reaches it)"
