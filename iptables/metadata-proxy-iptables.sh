@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Node interception for MetadataProxy: pods' requests to 169.254.169.254:80 (and [fd20:ce::254]:80) are
-# DNATed to the server on a link-local address on lo. Run `metadata-proxy-iptables.sh help` for the interface.
+# DNATed to the server on a link-local address on lo; optionally the host's own requests too. Run
+# `metadata-proxy-iptables.sh help` for the interface.
 set -euo pipefail
+# Byte semantics for the hosts file edits; every message is English anyway.
+export LC_ALL=C
 
 readonly PROG=metadata-proxy-iptables
 readonly CHAIN=METADATA-PROXY
 readonly JUMP_COMMENT="metadata-proxy: pod metadata traffic"
 readonly DNAT_COMMENT="metadata-proxy: to the node metadata server"
+readonly HOST_CHAIN=METADATA-PROXY-HOST
+readonly HOST_JUMP_COMMENT="metadata-proxy: host metadata traffic"
+readonly HOST_DNAT_COMMENT="metadata-proxy: host processes to the node metadata server"
+readonly HOSTS_MARKER="# metadata-proxy"
+readonly HOSTS_NAMES="metadata.google.internal metadata.google.internal."
 readonly METADATA_IP4=169.254.169.254
 readonly METADATA_IP6=fd20:ce::254
 readonly METADATA_PORT=80
@@ -18,14 +26,17 @@ Usage: ${0##*/} install|uninstall|verify|help
 
 Sends pods' metadata traffic (TCP 169.254.169.254:80, and [fd20:ce::254]:80 with IPv6) to MetadataProxy on
 this node: an address on lo plus a DNAT rule in the nat chain $CHAIN, jumped to from PREROUTING at
-position 1. Host processes and hostNetwork pods (OUTPUT) are never intercepted.
+position 1. Host processes and hostNetwork pods (OUTPUT) are intercepted only with HOST_INTERCEPTION: a DNAT
+rule in the nat chain $HOST_CHAIN, jumped to from OUTPUT at position 1.
 
 Commands
   install    add the lo address(es) and the rules, delete conntrack entries for the metadata address, then
-             verify. Idempotent; concurrent runs are serialised by a lock file.
-  uninstall  remove exactly what install adds (the jump rules, the chain, the lo addresses), from every
-             backend that has the chain. Never touches other chains. Succeeds when nothing is installed.
-  verify     check every piece; print one line per missing or wrong piece and exit 1.
+             verify. Idempotent; concurrent runs are serialised by a lock file. With HOST_INTERCEPTION=off it
+             removes a $HOST_CHAIN chain left from an earlier install, with HOST_DNS=off the hosts line.
+  uninstall  remove exactly what install adds (the jump rules, both chains, the lo addresses, the hosts
+             line), from every backend that has the chains, whatever HOST_INTERCEPTION and HOST_DNS say now.
+             Never touches other chains. Succeeds when nothing is installed.
+  verify     check every piece; print one line per missing, wrong or left-over piece and exit 1.
 
 Environment
   METADATA_PROXY_ADDRESS    IPv4 address the server listens on, added to lo as /32 scope host
@@ -40,14 +51,29 @@ Environment
                             ip6tables), on, or off
   IPTABLES_BACKEND          auto (default: the backend the host's rules are in), nft, or legacy
   METADATA_PROXY_LOCK_FILE  lock serialising install and uninstall (default /run/metadata-proxy-iptables.lock)
+  HOST_INTERCEPTION         off (default), on, or force: also send the host network namespace's own requests
+                            (host processes, hostNetwork pods) to the server, in every family intercepted.
+                            install refuses "on" on a Google Compute Engine VM, whose own metadata server
+                            must keep answering the host; "force" skips that check
+  METADATA_PROXY_UID        user whose requests are never intercepted on the host, so the server's own
+                            requests to the VM's metadata server cannot loop back to it (default 1654, the
+                            server image's user; never 0, which would exempt every root process)
+  DMI_PRODUCT_NAME_FILE     where the Google Compute Engine check reads the machine's product name
+                            (default /sys/class/dmi/id/product_name; "Google Compute Engine" or "Google")
+  HOST_DNS                  off (default) or on: add the line
+                              $METADATA_IP4 $HOSTS_NAMES $HOSTS_MARKER
+                            to the hosts file, so that host processes resolve metadata.google.internal
+  HOSTS_FILE                the host's hosts file (default /etc/hosts; in a container, mount the host's file
+                            and name it here). Replaced atomically, or rewritten in place when it is a mount
+                            point; its other lines are kept byte for byte
 
 verify needs the same environment as install (it recomputes the expected rules).
 
 Exit status
   0  done (verify: everything in place)
-  1  verify found missing or wrong pieces, or a command failed
-  2  usage or configuration error (nothing was changed)
-  3  a prerequisite is missing (a tool, IPv6 when IPV6=on, an uplink to exclude)
+  1  verify found missing, wrong or left-over pieces, or a command failed
+  2  usage or configuration error, or HOST_INTERCEPTION=on on Google Compute Engine (nothing was changed)
+  3  a prerequisite is missing (a tool, IPv6 when IPV6=on, an uplink to exclude, the hosts file for HOST_DNS)
 EOF
 }
 
@@ -65,6 +91,11 @@ POD_CIDRS_RAW=${POD_CIDRS:-}
 IPV6_MODE=${IPV6:-auto}
 BACKEND_MODE=${IPTABLES_BACKEND:-auto}
 LOCK_FILE=${METADATA_PROXY_LOCK_FILE:-/run/metadata-proxy-iptables.lock}
+HOST_MODE=${HOST_INTERCEPTION:-off}
+SERVER_UID=${METADATA_PROXY_UID:-1654}
+DMI_FILE=${DMI_PRODUCT_NAME_FILE:-/sys/class/dmi/id/product_name}
+HOST_DNS_MODE=${HOST_DNS:-off}
+HOSTS_PATH=${HOSTS_FILE:-/etc/hosts}
 
 CIDRS4=()
 CIDRS6=()
@@ -77,9 +108,21 @@ is_ipv4() {
 is_ipv6() { [[ $1 =~ ^[0-9A-Fa-f:]+$ && $1 == *:*:* && $1 != *:::* ]]; }
 is_prefix() { [[ $1 =~ ^[0-9]{1,3}$ ]] && ((10#$1 <= $2)); }
 
-# Every problem is reported before anything changes, one line each.
+host_intercepted() { [[ $HOST_MODE != off ]]; }
+
+# The machine's DMI product name when it names a Google Compute Engine VM; nothing otherwise (also when the
+# file is missing, as on machines without DMI).
+google_product_name() {
+  local name
+  [[ -r $DMI_FILE ]] || return 0
+  name=$(tr -d '\n' <"$DMI_FILE" 2>/dev/null) || return 0
+  name=${name%"${name##*[![:space:]]}"}
+  if [[ $name == "Google Compute Engine" || $name == Google ]]; then echo "$name"; fi
+}
+
+# Every problem is reported before anything changes, one line each. COMMAND: what will run.
 read_configuration() {
-  local problems=() cidr
+  local command=$1 problems=() cidr product
   if ! is_ipv4 "$ADDRESS4"; then
     problems+=("METADATA_PROXY_ADDRESS='$ADDRESS4' is not an IPv4 address")
   elif [[ $ADDRESS4 == 127.* ]]; then
@@ -111,6 +154,20 @@ read_configuration() {
   fi
   case $IPV6_MODE in auto | on | off) ;; *) problems+=("IPV6='$IPV6_MODE' is not auto, on or off") ;; esac
   case $BACKEND_MODE in auto | nft | legacy) ;; *) problems+=("IPTABLES_BACKEND='$BACKEND_MODE' is not auto, nft or legacy") ;; esac
+  case $HOST_MODE in off | on | force) ;; *) problems+=("HOST_INTERCEPTION='$HOST_MODE' is not off, on or force") ;; esac
+  if ! [[ $SERVER_UID =~ ^[0-9]{1,10}$ ]] || ((10#$SERVER_UID > 4294967294)); then
+    problems+=("METADATA_PROXY_UID='$SERVER_UID' is not a numeric user id")
+  elif ((10#$SERVER_UID == 0)); then
+    problems+=("METADATA_PROXY_UID=0 would exempt every root process (the kubelet among them) from host interception")
+  fi
+  case $HOST_DNS_MODE in off | on) ;; *) problems+=("HOST_DNS='$HOST_DNS_MODE' is not off or on") ;; esac
+  # Here, so that the refusal comes before anything changes, like any other configuration error.
+  if [[ $command == install && $HOST_MODE == on ]]; then
+    product=$(google_product_name)
+    if [[ -n $product ]]; then
+      problems+=("HOST_INTERCEPTION=on refused: this is a Google Compute Engine VM (DMI product name '$product' in $DMI_FILE), whose own metadata server must keep answering the host; set HOST_INTERCEPTION=force to intercept anyway")
+    fi
+  fi
   if ((${#problems[@]} > 0)); then
     for cidr in "${problems[@]}"; do log "configuration: $cidr"; done
     exit 2
@@ -236,22 +293,56 @@ dnat_rules() {
 
 jump_rule() { echo "-m comment --comment \"$JUMP_COMMENT\" -j $CHAIN"; }
 
-# Rules of the last read nat table that jump to our chain from CHAIN_NAME (a regex), as "-A ..." lines.
-jumps_from() { printf '%s\n' "$NAT" | grep -E -- "^-A $1 .*-j $CHAIN\$" || true; }
+# The host rule: everything the host network namespace sends to the metadata address but what the server's
+# own user sends, which must reach the VM's real metadata server (a passthrough) and never loop back here.
+host_dnat_rules() {
+  local family=$1
+  echo "-d $(metadata_ip "$family") -p tcp -m tcp --dport $METADATA_PORT -m owner ! --uid-owner $SERVER_UID -m comment --comment \"$HOST_DNAT_COMMENT\" -j DNAT --to-destination $(proxy_endpoint "$family")"
+}
 
-# One iptables-restore transaction: the chain is declared (so replaced whole), every existing jump removed
-# and one inserted at position 1, so there is never a moment without interception and never two jumps.
+host_jump_rule() { echo "-m comment --comment \"$HOST_JUMP_COMMENT\" -j $HOST_CHAIN"; }
+
+# Rules of the last read nat table that jump from PARENT (a regex) to TARGET (default $CHAIN), as "-A ..." lines.
+jumps_from() { printf '%s\n' "$NAT" | grep -E -- "^-A $1 .*-j ${2:-$CHAIN}\$" || true; }
+
+has_chain() { printf '%s\n' "$NAT" | grep -E -- "^:$1 " >/dev/null; }
+
+# Lines of an iptables-restore transaction that delete every jump to TARGET, then TARGET itself.
+remove_chain_lines() {
+  local target=$1 existing
+  while IFS= read -r existing; do
+    [[ -n $existing ]] && echo "-D ${existing#-A }"
+  done < <(jumps_from '[^ ]+' "$target")
+  echo "-F $target"
+  echo "-X $target"
+}
+
+# Lines that declare CHAIN (so replace it whole) with the rules of RULES_FUNCTION, remove every jump to it from
+# PARENT and insert one at position 1, so there is never a moment without interception and never two jumps.
+chain_lines() {
+  local family=$1 chain=$2 parent=$3 rules=$4 jump=$5 rule existing
+  echo ":$chain - [0:0]"
+  while IFS= read -r rule; do echo "-A $chain $rule"; done < <("$rules" "$family")
+  while IFS= read -r existing; do
+    [[ -n $existing ]] && echo "-D ${existing#-A }"
+  done < <(jumps_from "$parent" "$chain")
+  echo "-I $parent 1 $("$jump")"
+}
+
+# One iptables-restore transaction per family: the pod chain, and the host chain added or (when
+# HOST_INTERCEPTION is off) removed, all or nothing.
 install_family() {
-  local family=$1 rule existing
+  local family=$1
   read_tables "$family"
   {
     echo "*nat"
-    echo ":$CHAIN - [0:0]"
-    while IFS= read -r rule; do echo "-A $CHAIN $rule"; done < <(dnat_rules "$family")
-    while IFS= read -r existing; do
-      [[ -n $existing ]] && echo "-D ${existing#-A }"
-    done < <(jumps_from PREROUTING)
-    echo "-I PREROUTING 1 $(jump_rule)"
+    chain_lines "$family" "$CHAIN" PREROUTING dnat_rules jump_rule
+    if host_intercepted; then
+      chain_lines "$family" "$HOST_CHAIN" OUTPUT host_dnat_rules host_jump_rule
+    elif has_chain "$HOST_CHAIN"; then
+      remove_chain_lines "$HOST_CHAIN"
+      log "IPv$family: HOST_INTERCEPTION is off: removing $HOST_CHAIN"
+    fi
     echo "COMMIT"
   } | "$(tool "$family" -restore)" -w "$XTABLES_WAIT" --noflush
 }
@@ -281,38 +372,128 @@ flush_conntrack() {
   log "IPv$family: conntrack entries for $address:$METADATA_PORT: ${output:-none deleted}"
 }
 
+# ---------------------------------------------------------------- the hosts file
+
+hosts_line() { echo "$METADATA_IP4 $HOSTS_NAMES $HOSTS_MARKER"; }
+
+# Ours: a line that ends with the marker after a blank, not a comment line (an admin's "# metadata-proxy" note).
+is_ours() { [[ $1 != '#'* && $1 =~ [[:space:]]"$HOSTS_MARKER"[[:space:]]*$ ]]; }
+
+hosts_has_ours() {
+  local line
+  while IFS= read -r line || [[ -n $line ]]; do is_ours "$line" && return 0; done <"$1"
+  return 1
+}
+
+# Adds (WANT=on) or removes (off) our line. Other lines are kept byte for byte, the file is rewritten only
+# when it changes, and a last line without a newline keeps having none, so that removing after adding gives
+# back the very same bytes. Returns 1 when there was nothing to do.
+update_hosts_file() {
+  local want=$1 path old new line lines=() kept=()
+  # Through a symlink (some distributions link /etc/hosts) to the file itself, which the rename must replace.
+  path=$(readlink -f -- "$HOSTS_PATH") || path=$HOSTS_PATH
+  if [[ ! -e $path ]]; then
+    [[ $want == off ]] && return 1
+    die 3 "HOST_DNS=on but the hosts file $HOSTS_PATH does not exist (mount the host's /etc/hosts and set HOSTS_FILE)"
+  fi
+  old=$(cat -- "$path" && printf x) || die 1 "cannot read the hosts file $HOSTS_PATH"
+  old=${old%x}
+  mapfile -t lines < <(printf '%s' "$old")
+  for line in "${lines[@]}"; do is_ours "$line" || kept+=("$line"); done
+  new=
+  if ((${#kept[@]} > 0)); then
+    new=$(printf '%s\n' "${kept[@]}" && printf x)
+    new=${new%x}
+    [[ $old == *$'\n' ]] || new=${new%$'\n'}
+  fi
+  if [[ $want == on && -n $new && $new != *$'\n' ]]; then
+    # Before a last line without a newline, which stays last: ours always ends in one, so nothing that
+    # appends to the file later can run into it.
+    new=${new%"${kept[-1]}"}$(hosts_line)$'\n'${kept[-1]}
+  elif [[ $want == on ]]; then
+    new+=$(hosts_line)$'\n'
+  fi
+  [[ $new != "$old" ]] || return 1
+  write_hosts_file "$path" "$old" "$new"
+}
+
+# Atomically when possible: a new file beside the old one, renamed over it. A file that is a mount point (a
+# container's /etc/hosts, or the host's mounted into one) cannot be renamed over (EBUSY) and its directory may
+# be read-only: then it is rewritten in place, by appending when only our line is added, so that the other
+# lines are readable throughout.
+write_hosts_file() {
+  local path=$1 old=$2 new=$3 temporary
+  if ! { have mountpoint && mountpoint -q -- "$path"; } &&
+    temporary=$(mktemp -- "${path%/*}/.${path##*/}.metadata-proxy.XXXXXX" 2>/dev/null); then
+    if printf '%s' "$new" >"$temporary" && chmod --reference="$path" -- "$temporary" &&
+      { chown --reference="$path" -- "$temporary" 2>/dev/null || true; } && mv -f -- "$temporary" "$path" 2>/dev/null; then
+      return 0
+    fi
+    rm -f -- "$temporary"
+  fi
+  if [[ $new == "$old"* ]]; then
+    printf '%s' "${new#"$old"}" >>"$path" || die 1 "cannot write the hosts file $HOSTS_PATH"
+  else
+    printf '%s' "$new" >"$path" || die 1 "cannot write the hosts file $HOSTS_PATH"
+  fi
+}
+
 # ---------------------------------------------------------------- verify
 
 PROBLEMS=()
 problem() { PROBLEMS+=("$*"); }
 
-verify_family() {
-  local family=$1 v="IPv$1" rule position expected actual
-  has_address "$family" || problem "$v: address $(proxy_address "$family") is not on lo"
-  read_tables "$family"
-  if ! printf '%s\n' "$NAT" | grep -x ":$CHAIN - \[[0-9]*:[0-9]*\]" >/dev/null; then
-    problem "$v: chain $CHAIN is missing from the nat table"
+# Checks CHAIN (rules from RULES_FUNCTION) and its one jump at position 1 of PARENT (JUMP_FUNCTION) in the last
+# read nat table of FAMILY.
+verify_chain() {
+  local family=$1 chain=$2 parent=$3 rules=$4 jump=$5 v="IPv$1" rule position expected actual comment
+  if ! printf '%s\n' "$NAT" | grep -x ":$chain - \[[0-9]*:[0-9]*\]" >/dev/null; then
+    problem "$v: chain $chain is missing from the nat table"
     return
   fi
   expected=0
   while IFS= read -r rule; do
     expected=$((expected + 1))
     eval "set -- $rule"
-    ipt "$family" -t nat -C "$CHAIN" "$@" 2>/dev/null || problem "$v: rule missing from $CHAIN: $rule"
-  done < <(dnat_rules "$family")
-  actual=$(printf '%s\n' "$NAT" | grep -c -- "^-A $CHAIN " || true)
-  ((actual <= expected)) || problem "$v: $CHAIN has $actual rules, expected $expected (a different configuration was installed?)"
-  actual=$(jumps_from PREROUTING | grep -c . || true)
+    ipt "$family" -t nat -C "$chain" "$@" 2>/dev/null || problem "$v: rule missing from $chain: $rule"
+  done < <("$rules" "$family")
+  actual=$(printf '%s\n' "$NAT" | grep -c -- "^-A $chain " || true)
+  ((actual <= expected)) || problem "$v: $chain has $actual rules, expected $expected (a different configuration was installed?)"
+  actual=$(jumps_from "$parent" "$chain" | grep -c . || true)
   if ((actual == 0)); then
-    problem "$v: no jump from nat PREROUTING to $CHAIN"
+    problem "$v: no jump from nat $parent to $chain"
   else
-    ((actual == 1)) || problem "$v: $actual jumps from nat PREROUTING to $CHAIN, expected 1"
-    position=$(printf '%s\n' "$NAT" | awk -v chain="$CHAIN" '
-      /^-A PREROUTING / { n++; if (!found && $(NF - 1) == "-j" && $NF == chain) found = n }
+    ((actual == 1)) || problem "$v: $actual jumps from nat $parent to $chain, expected 1"
+    position=$(printf '%s\n' "$NAT" | awk -v chain="$chain" -v parent="-A $parent " '
+      index($0, parent) == 1 { n++; if (!found && $(NF - 1) == "-j" && $NF == chain) found = n }
       END { print found }')
-    ((position == 1)) || problem "$v: the jump to $CHAIN is rule $position of nat PREROUTING, not 1"
-    eval "set -- $(jump_rule)"
-    ipt "$family" -t nat -C PREROUTING "$@" 2>/dev/null || problem "$v: the jump to $CHAIN lacks the comment \"$JUMP_COMMENT\""
+    ((position == 1)) || problem "$v: the jump to $chain is rule $position of nat $parent, not 1"
+    rule=$("$jump")
+    eval "set -- $rule"
+    comment=${rule#*--comment \"}
+    ipt "$family" -t nat -C "$parent" "$@" 2>/dev/null || problem "$v: the jump to $chain lacks the comment \"${comment%%\"*}\""
+  fi
+}
+
+verify_family() {
+  local family=$1 v="IPv$1"
+  has_address "$family" || problem "$v: address $(proxy_address "$family") is not on lo"
+  read_tables "$family"
+  verify_chain "$family" "$CHAIN" PREROUTING dnat_rules jump_rule
+  if host_intercepted; then
+    verify_chain "$family" "$HOST_CHAIN" OUTPUT host_dnat_rules host_jump_rule
+  elif has_chain "$HOST_CHAIN"; then
+    problem "$v: chain $HOST_CHAIN is left over while HOST_INTERCEPTION is off (install or uninstall removes it)"
+  fi
+}
+
+verify_hosts_file() {
+  local present=no
+  if [[ -r $HOSTS_PATH ]] && grep -F -x -- "$(hosts_line)" "$HOSTS_PATH" >/dev/null; then present=yes; fi
+  if [[ $HOST_DNS_MODE == on && $present == no ]]; then
+    problem "hosts file $HOSTS_PATH lacks the line \"$(hosts_line)\""
+  elif [[ $HOST_DNS_MODE == off ]] && [[ -r $HOSTS_PATH ]] && hosts_has_ours "$HOSTS_PATH"; then
+    problem "hosts file $HOSTS_PATH still has a line marked \"$HOSTS_MARKER\" while HOST_DNS is off (install or uninstall removes it)"
   fi
 }
 
@@ -320,15 +501,21 @@ run_verify() {
   local family
   PROBLEMS=()
   for family in "${FAMILIES[@]}"; do verify_family "$family"; done
+  verify_hosts_file
   if ((${#PROBLEMS[@]} > 0)); then
     for family in "${PROBLEMS[@]}"; do log "verify: $family"; done
     return 1
   fi
   local families; families=$(printf "IPv%s+" "${FAMILIES[@]}")
-  echo "$PROG: verify: ok (backend $BACKEND, ${families%+}, $(describe_match))"
+  echo "$PROG: verify: ok (backend $BACKEND, ${families%+}, $(describe_match)$(describe_host))"
 }
 
 describe_match() { if [[ -n $POD_CIDRS_RAW ]]; then echo "sources $POD_CIDRS_RAW"; else echo "all interfaces but $UPLINK"; fi; }
+
+describe_host() {
+  if host_intercepted; then printf ', host processes but uid %s' "$SERVER_UID"; fi
+  if [[ $HOST_DNS_MODE == on ]]; then printf ', hosts file %s' "$HOSTS_PATH"; fi
+}
 
 # ---------------------------------------------------------------- commands
 
@@ -347,35 +534,48 @@ check_tools() {
 
 cmd_install() {
   check_tools ip flock conntrack
+  if [[ $HOST_DNS_MODE == on && ! -e $HOSTS_PATH ]]; then
+    die 3 "HOST_DNS=on but the hosts file $HOSTS_PATH does not exist (mount the host's /etc/hosts and set HOSTS_FILE)"
+  fi
   detect_backend
   choose_families
   detect_uplink
   take_lock
-  local family
+  local family product
+  if [[ $HOST_MODE == on && ! -r $DMI_FILE ]]; then
+    # A runtime that masks /sys/class/dmi would hide a Google Compute Engine VM: say so rather than pass quietly.
+    log "HOST_INTERCEPTION=on: cannot read $DMI_FILE (DMI_PRODUCT_NAME_FILE); assuming this is not a Google Compute Engine VM"
+  fi
+  if [[ $HOST_MODE == force ]]; then
+    product=$(google_product_name)
+    [[ -z $product ]] || log "HOST_INTERCEPTION=force on a Google Compute Engine VM ('$product'): the host's requests go to MetadataProxy, not to the VM's metadata server (uid $SERVER_UID still reaches it)"
+  fi
   for family in "${FAMILIES[@]}"; do
     add_address "$family"
     install_family "$family" || die 1 "IPv$family: $(tool "$family" -restore) failed; nothing of this family was changed"
-    log "IPv$family: $(metadata_ip "$family"):$METADATA_PORT -> $(proxy_endpoint "$family") for $(describe_match) (backend $BACKEND)"
+    log "IPv$family: $(metadata_ip "$family"):$METADATA_PORT -> $(proxy_endpoint "$family") for $(describe_match)$(describe_host_rule) (backend $BACKEND)"
   done
+  if update_hosts_file "$HOST_DNS_MODE"; then
+    if [[ $HOST_DNS_MODE == on ]]; then log "hosts file $HOSTS_PATH: added \"$(hosts_line)\""; else log "hosts file $HOSTS_PATH: HOST_DNS is off: removed the line marked \"$HOSTS_MARKER\""; fi
+  fi
   for family in "${FAMILIES[@]}"; do flush_conntrack "$family" || exit 1; done
   run_verify
 }
 
+describe_host_rule() { if host_intercepted; then printf ' and host processes but uid %s' "$SERVER_UID"; fi; }
+
 remove_from_backend() {
-  local family=$1 existing
+  local family=$1 chain removed=()
   have "$(tool "$family" -save)" || return 0
   read_tables "$family"
-  printf '%s\n' "$NAT" | grep "^:$CHAIN " >/dev/null || return 0
+  for chain in "$CHAIN" "$HOST_CHAIN"; do has_chain "$chain" && removed+=("$chain"); done
+  ((${#removed[@]} > 0)) || return 0
   {
     echo "*nat"
-    while IFS= read -r existing; do
-      [[ -n $existing ]] && echo "-D ${existing#-A }"
-    done < <(jumps_from '[^ ]+')
-    echo "-F $CHAIN"
-    echo "-X $CHAIN"
+    for chain in "${removed[@]}"; do remove_chain_lines "$chain"; done
     echo "COMMIT"
-  } | "$(tool "$family" -restore)" -w "$XTABLES_WAIT" --noflush || die 1 "IPv$family: removing $CHAIN ($BACKEND) failed"
-  log "IPv$family: removed $CHAIN and the jumps to it (backend $BACKEND)"
+  } | "$(tool "$family" -restore)" -w "$XTABLES_WAIT" --noflush || die 1 "IPv$family: removing ${removed[*]} ($BACKEND) failed"
+  log "IPv$family: removed ${removed[*]} and the jumps to them (backend $BACKEND)"
 }
 
 cmd_uninstall() {
@@ -394,6 +594,8 @@ cmd_uninstall() {
   if [[ -e /proc/net/if_inet6 ]] && has_address 6; then
     ip -6 addr del "$(proxy_address 6)" dev lo && log "IPv6: removed $(proxy_address 6) from lo"
   fi
+  # Whatever HOST_DNS says now: an admin who turned it off and uninstalls is clean too.
+  if update_hosts_file off; then log "hosts file $HOSTS_PATH: removed the line marked \"$HOSTS_MARKER\""; fi
   log "uninstall: done"
 }
 
@@ -412,7 +614,7 @@ main() {
     *) usage >&2; exit 2 ;;
   esac
   (($# == 1)) || { usage >&2; exit 2; }
-  read_configuration
+  read_configuration "$1"
   "cmd_$1"
 }
 

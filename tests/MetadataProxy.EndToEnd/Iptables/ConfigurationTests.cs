@@ -20,7 +20,8 @@ public sealed class ConfigurationTests
         foreach (var word in new[]
                  {
                      "install", "uninstall", "verify", "METADATA_PROXY_ADDRESS", "METADATA_PROXY_ADDRESS6", "METADATA_PROXY_PORT",
-                     "UPLINK_INTERFACE", "POD_CIDRS", "IPV6", "IPTABLES_BACKEND", "METADATA_PROXY_LOCK_FILE", "Exit status",
+                     "UPLINK_INTERFACE", "POD_CIDRS", "IPV6", "IPTABLES_BACKEND", "METADATA_PROXY_LOCK_FILE", "HOST_INTERCEPTION",
+                     "METADATA_PROXY_UID", "DMI_PRODUCT_NAME_FILE", "Google Compute Engine", "HOST_DNS", "HOSTS_FILE", "Exit status",
                  })
         {
             Assert.Contains(word, help.StandardOutput, StringComparison.Ordinal);
@@ -82,5 +83,32 @@ public sealed class ConfigurationTests
 
         Assert.Equal(3, install.ExitCode);
         Assert.Equal("metadata-proxy-iptables: cannot find the uplink: no default route; set UPLINK_INTERFACE or POD_CIDRS\n", install.StandardError);
+    }
+
+    [Fact]
+    public async Task Install_BadHostSettings_ReportsEachOnALineBeforeAnyChange()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var before = await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 4);
+        var environment = new Dictionary<string, string>
+        {
+            ["HOST_INTERCEPTION"] = "yes",
+            ["METADATA_PROXY_UID"] = "0",
+            ["HOST_DNS"] = "maybe",
+        };
+
+        var install = await new InterceptionScript(lab).InstallAsync(environment);
+
+        Assert.Equal(2, install.ExitCode);
+        Assert.Equal(
+            [
+                "metadata-proxy-iptables: configuration: HOST_INTERCEPTION='yes' is not off, on or force",
+                "metadata-proxy-iptables: configuration: METADATA_PROXY_UID=0 would exempt every root process (the kubelet among them) from host interception",
+                "metadata-proxy-iptables: configuration: HOST_DNS='maybe' is not off or on",
+            ],
+            install.StandardError.TrimEnd().Split('\n'));
+        Assert.Equal(before, await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 4));
     }
 }

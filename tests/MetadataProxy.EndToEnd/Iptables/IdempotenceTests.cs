@@ -6,6 +6,7 @@ namespace MetadataProxy.EndToEnd.Iptables;
 public sealed class IdempotenceTests
 {
     private const string Jump = "-A PREROUTING -m comment --comment \"metadata-proxy: pod metadata traffic\" -j METADATA-PROXY";
+    private const string HostJump = "-A OUTPUT -m comment --comment \"metadata-proxy: host metadata traffic\" -j METADATA-PROXY-HOST";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -74,6 +75,46 @@ public sealed class IdempotenceTests
         Assert.True(uninstall.Succeeded, uninstall.ToString());
         Assert.Equal(before, await SnapshotAsync(lab));
         Assert.DoesNotContain("169.254.169.252", await NodeTables.LoopbackAddressesAsync(lab), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Install_TwiceWithHostInterception_LeavesOneOutputJumpAtPositionOneAndOneHostRulePerFamily()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var script = new InterceptionScript(lab);
+        var environment = new Dictionary<string, string> { ["HOST_INTERCEPTION"] = "on" };
+
+        (await script.InstallAsync(environment)).EnsureSuccess();
+        (await script.InstallAsync(environment)).EnsureSuccess();
+
+        await AssertInstalledOnceAsync(lab);
+        foreach (var family in new[] { 4, 6 })
+        {
+            var output = (await NodeTables.NatRulesAsync(lab, IptablesBackend.Nft, family)).Where(r => r.StartsWith("-A OUTPUT ", StringComparison.Ordinal)).ToList();
+            Assert.Equal([HostJump, "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"], output);
+            Assert.Single(await NodeTables.NatRulesAsync(lab, IptablesBackend.Nft, family), r => r.StartsWith("-A METADATA-PROXY-HOST ", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Uninstall_AfterInstallWithHostInterceptionAndHostDns_RestoresTablesAndHostsFileExactlyWhateverTheSettingsNow()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "iptables-legacy", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var script = new InterceptionScript(lab);
+        await File.WriteAllTextAsync(script.HostsFile, "127.0.0.1 localhost\n::1 localhost\n", Ct);
+        var before = await SnapshotAsync(lab) + await File.ReadAllTextAsync(script.HostsFile, Ct);
+
+        (await script.InstallAsync(new Dictionary<string, string> { ["HOST_INTERCEPTION"] = "on", ["HOST_DNS"] = "on" })).EnsureSuccess();
+        Assert.Contains("METADATA-PROXY-HOST", await SnapshotAsync(lab), StringComparison.Ordinal);
+        // The admin turned both off (the defaults), then uninstalls.
+        var uninstall = await script.UninstallAsync();
+
+        Assert.True(uninstall.Succeeded, uninstall.ToString());
+        Assert.Equal(before, await SnapshotAsync(lab) + await File.ReadAllTextAsync(script.HostsFile, Ct));
     }
 
     [Fact]
