@@ -12,19 +12,33 @@ internal static class RequestReader
         if (IsBlank(input))
             return Failure.BadInput($"standard input is empty: expected a {ApiVersions.RequestKind} in JSON");
 
+        // Syntax first, on its own: a syntax error's message can quote the input (an unquoted literal), and the input
+        // may hold the pod's KSA token, so only the position is reported.
+        var syntax = new Utf8JsonReader(input);
+        try
+        {
+            var first = true;
+            while (syntax.Read())
+            {
+                if (first && syntax.TokenType != JsonTokenType.StartObject)
+                    return Failure.BadInput($"standard input is not a {ApiVersions.RequestKind}: expected a JSON object");
+                first = false;
+            }
+        }
+        catch (JsonException e)
+        {
+            return Failure.BadInput($"standard input is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})");
+        }
+
         CredentialProviderRequest? request;
         try
         {
-            var reader = new Utf8JsonReader(input);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                return Failure.BadInput($"standard input is not a {ApiVersions.RequestKind}: expected a JSON object");
             request = JsonSerializer.Deserialize(input, ProviderJsonContext.Default.CredentialProviderRequest);
         }
         catch (JsonException e)
         {
-            // Path and position only: System.Text.Json's messages never quote a string value.
-            var where = e.Path is { Length: > 1 } path ? $" at {path}" : $" (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
-            return Failure.BadInput($"standard input is not a valid {ApiVersions.RequestKind}{where}: {FirstSentence(e.Message)}");
+            // The syntax is valid, so this is a value of the wrong type; its path says which field.
+            return Failure.BadInput($"standard input is not a valid {ApiVersions.RequestKind}: {e.Path ?? "$"} has the wrong JSON type");
         }
 
         return Validate(request!);
@@ -57,18 +71,5 @@ internal static class RequestReader
         }
 
         return true;
-    }
-
-    /// <summary>System.Text.Json appends " Path: … | LineNumber: …" to its messages; where it happened is already said.</summary>
-    private static string FirstSentence(string message)
-    {
-        foreach (var marker in (string[])[" Path:", " LineNumber:"])
-        {
-            var cut = message.IndexOf(marker, StringComparison.Ordinal);
-            if (cut >= 0)
-                message = message[..cut];
-        }
-
-        return message.TrimEnd();
     }
 }
