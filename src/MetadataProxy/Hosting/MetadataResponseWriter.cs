@@ -24,15 +24,21 @@ internal static class MetadataResponseWriter
                 response.Headers.Location = redirect.Location;
                 return WriteBodyAsync(context, ContentTypes.Text, Encoding.UTF8.GetBytes(redirect.Location + "\n"));
             case MetadataResult.Failure failure:
-                response.StatusCode = StatusCodeOf(failure.Reason);
-                if (failure.RetryAfter is { } retry)
-                    response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                WriteFailureStatus(response, failure);
                 if (failure.Reason == FailureReason.MethodNotAllowed)
                     response.Headers.Allow = "GET, HEAD";
                 return WriteBodyAsync(context, ErrorContentType, Encoding.UTF8.GetBytes(WebUtility.HtmlEncode(failure.Message) + "\n"));
             default:
                 throw new ArgumentOutOfRangeException(nameof(result), result, "Unknown metadata result.");
         }
+    }
+
+    /// <summary>A failure's status and, when it is retryable, its Retry-After in whole seconds (at least 1).</summary>
+    public static void WriteFailureStatus(HttpResponse response, MetadataResult.Failure failure)
+    {
+        response.StatusCode = StatusCodeOf(failure.Reason);
+        if (failure.RetryAfter is { } retry)
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
     }
 
     public static int StatusCodeOf(FailureReason reason) => reason switch

@@ -50,15 +50,7 @@ internal sealed class PodRegistryCredentials(
         ForgetAccountsNoPodUses(identity);
         var key = AccessTokenKey.For(identity, identity.Scopes);
         var pending = _tokens.GetAsync(key, ct => exchange.ExchangeAsync(identity, identity.Scopes, request.ServiceAccountToken, ct), cancellationToken);
-        TokenOutcome outcome;
-        try
-        {
-            outcome = await pending.WaitAsync(tokenOptions.Value.UpstreamDeadline, time, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            outcome = UpstreamCall.TimedOut(tokenOptions.Value.UpstreamDeadline);
-        }
+        var outcome = await UpstreamCall.WithinAsync(pending, tokenOptions.Value.UpstreamDeadline, time, cancellationToken);
 
         var answer = CredentialService.AccessTokenAnswer(outcome, time.GetUtcNow());
         return answer is MetadataResult.Failure { Reason: FailureReason.UpstreamRejected } refused ? Refused(pod, refused) : answer;

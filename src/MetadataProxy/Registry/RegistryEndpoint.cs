@@ -98,9 +98,7 @@ internal sealed partial class RegistryEndpoint(
         if (result is not MetadataResult.Failure failure)
             return MetadataResponseWriter.WriteAsync(context, result);
         // One line of plain text: the plugin prints it as the reason (the metadata API's HTML-escaped body is for browsers).
-        context.Response.StatusCode = MetadataResponseWriter.StatusCodeOf(failure.Reason);
-        if (failure.RetryAfter is { } retry)
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        MetadataResponseWriter.WriteFailureStatus(context.Response, failure);
         var text = System.Text.Encoding.UTF8.GetBytes(failure.Message.ReplaceLineEndings(" ") + "\n");
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.ContentLength = text.Length;

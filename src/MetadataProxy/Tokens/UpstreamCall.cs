@@ -35,6 +35,19 @@ internal static class UpstreamCall
         }
     }
 
+    /// <summary>Waits for a fetch that may be shared with other callers, at most <paramref name="deadline"/>; the fetch itself goes on.</summary>
+    public static async Task<TokenOutcome> WithinAsync(Task<TokenOutcome> pending, TimeSpan deadline, TimeProvider time, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await pending.WaitAsync(deadline, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return TimedOut(deadline);
+        }
+    }
+
     public static TokenOutcome.Refused TimedOut(TimeSpan deadline) =>
         new(TokenRefusal.UpstreamUnavailable, $"Google did not answer within {deadline.TotalSeconds:0.#} s; retry shortly.");
 

@@ -39,17 +39,9 @@ internal sealed class WorkloadIdentityTokenProvider(
 
     private async ValueTask<TokenOutcome> WithinDeadlineAsync(CallerIdentity caller, Task<TokenOutcome> pending, CancellationToken cancellationToken)
     {
-        var deadline = options.Value.UpstreamDeadline;
-        try
-        {
-            var outcome = await pending.WaitAsync(deadline, time, cancellationToken);
-            if (outcome is TokenOutcome.Refused { Reason: TokenRefusal.UpstreamRejected } refused && caller is { PodName: { } pod, PodUid: { } uid })
-                events.Report(caller.Namespace, pod, uid, "MetadataTokenRefused", refused.Message);
-            return outcome;
-        }
-        catch (TimeoutException)
-        {
-            return UpstreamCall.TimedOut(deadline);
-        }
+        var outcome = await UpstreamCall.WithinAsync(pending, options.Value.UpstreamDeadline, time, cancellationToken);
+        if (outcome is TokenOutcome.Refused { Reason: TokenRefusal.UpstreamRejected } refused && caller is { PodName: { } pod, PodUid: { } uid })
+            events.Report(caller.Namespace, pod, uid, "MetadataTokenRefused", refused.Message);
+        return outcome;
     }
 }
