@@ -25,6 +25,18 @@ public sealed class HostIdentityTests(HostIdentityLab fixture) : IClassFixture<H
         Assert.True(answer == new CurlAnswer(0, 200, ServerLab.NodeGsa, ""), $"{answer}\nserver output:\n{Lab.Server.Output}");
     }
 
+    [Theory]
+    [InlineData("metadata.google.internal")]
+    [InlineData("metadata.google.internal.")]
+    public async Task Email_HostProcessByNameWithHostDns_GetsTheNodeIdentity(string name)
+    {
+        Lab.SkipUnlessBuilt();
+
+        var answer = await Lab.CurlAsync(Lab.Lab.NodeNamespace, $"http://{name}/computeMetadata/v1/instance/service-accounts/default/email");
+
+        Assert.True(answer == new CurlAnswer(0, 200, ServerLab.NodeGsa, ""), $"{answer}\nhosts:\n{File.ReadAllText(Lab.NodeHostsFile)}");
+    }
+
     [Fact]
     public async Task Email_HostProcessOverIPv6_GetsTheNodeIdentity()
     {

@@ -24,6 +24,10 @@ public static class ServerCommand
         $"--Listen:Admin=http://127.0.0.1:{ServerLab.AdminPort}",
         "--Listen:NodeSocket=",
         $"--Identity:HostNetworkPolicy={hostNetworkPolicy}",
+        // Several labs start servers at once on a shared machine, and a lab's first token JITs the whole Google path in the
+        // server and in the test servers: under load that can take longer than the default 2.5 s, which then answers 503.
+        // The deadline itself is not under test here: the functional tests cover it.
+        "--Tokens:UpstreamDeadline=00:00:10",
         $"--Kubernetes:Kubeconfig={kubeconfig}",
         $"--Kubernetes:NodeName={ServerLab.NodeName}",
         $"--WorkloadIdentity:ProjectId={ServerLab.ProjectId}",

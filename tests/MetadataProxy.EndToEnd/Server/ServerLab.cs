@@ -48,7 +48,16 @@ public sealed class ServerLab : IAsyncLifetime
     /// <summary>The server's Identity:HostNetworkPolicy (<c>Deny</c> by default, as in the server's defaults).</summary>
     public string HostNetworkPolicy { get; init; } = "Deny";
 
-    /// <summary>The node's netfilter tables and lo addresses just before the script's install (see <see cref="SnapshotNodeAsync"/>).</summary>
+    /// <summary>
+    /// The script's HOST_DNS (<c>off</c> by default). The node's processes get an /etc/hosts of their own (see
+    /// <see cref="NamespaceEtcFile"/>), which the script edits as the init container edits the host's, mounted.
+    /// </summary>
+    public string HostDns { get; init; } = "off";
+
+    /// <summary>The /etc/hosts that processes of the node namespace see; the script's HOSTS_FILE.</summary>
+    public string NodeHostsFile { get; private set; } = "";
+
+    /// <summary>The node's netfilter tables, lo addresses and hosts file just before the script's install (see <see cref="SnapshotNodeAsync"/>).</summary>
     public string NodeBeforeInstall { get; private set; } = "";
 
     public NetworkNamespaceLab Lab => _lab ?? throw NotBuilt();
@@ -103,15 +112,16 @@ public sealed class ServerLab : IAsyncLifetime
         CurlAnswer.From(await Lab.CurlAsync(networkNamespace, url, [.. options, "--write-out", CurlAnswer.WriteOut], TestContext.Current.CancellationToken));
 
     /// <summary>
-    /// <c>iptables-save</c> of both families (nft, normalised by <see cref="NodeTables.SaveAsync"/>) and the addresses on
-    /// lo: everything the script installs and uninstall must take away again.
+    /// <c>iptables-save</c> of both families (nft, normalised by <see cref="NodeTables.SaveAsync"/>), the addresses on lo
+    /// and the node's hosts file: everything the script installs and uninstall must take away again.
     /// </summary>
-    public static async Task<string> SnapshotNodeAsync(NetworkNamespaceLab lab) =>
+    public async Task<string> SnapshotNodeAsync() =>
         string.Join(
             "\n---\n",
-            await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 4),
-            await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 6),
-            await NodeTables.LoopbackAddressesAsync(lab));
+            await NodeTables.SaveAsync(Lab, IptablesBackend.Nft, 4),
+            await NodeTables.SaveAsync(Lab, IptablesBackend.Nft, 6),
+            await NodeTables.LoopbackAddressesAsync(Lab),
+            await File.ReadAllTextAsync(NodeHostsFile, TestContext.Current.CancellationToken));
 
     /// <summary>What the DaemonSet's init container passes the script (manifests/interception.env), for install and uninstall.</summary>
     public IReadOnlyDictionary<string, string> InterceptionSettings => new Dictionary<string, string>
@@ -119,6 +129,8 @@ public sealed class ServerLab : IAsyncLifetime
         ["IPV6"] = "on",
         ["HOST_INTERCEPTION"] = HostInterception,
         ["METADATA_PROXY_UID"] = ServerUid.ToString(CultureInfo.InvariantCulture),
+        ["HOST_DNS"] = HostDns,
+        ["HOSTS_FILE"] = NodeHostsFile,
     };
 
     /// <summary>Stops the server, the processes first and the namespaces last; later calls do nothing.</summary>
@@ -155,7 +167,8 @@ public sealed class ServerLab : IAsyncLifetime
         _google = await GoogleTestServer.StartAsync(ListenOnNodeLoopback(), cancellationToken);
         RegisterCluster(_kube, _google);
 
-        NodeBeforeInstall = await SnapshotNodeAsync(lab);
+        NodeHostsFile = lab.WriteEtcFile(lab.NodeNamespace, "hosts", "127.0.0.1 localhost\n::1 localhost ip6-localhost\n").Path;
+        NodeBeforeInstall = await SnapshotNodeAsync();
         (await new InterceptionScript(lab).InstallAsync(InterceptionSettings)).EnsureSuccess();
         var kubeconfig = WriteKubeconfigForServer(lab, _kube);
         _server = lab.StartProcess(lab.NodeNamespace, [.. AsServerUser, .. ServerCommand.For(kubeconfig, _google, HostNetworkPolicy)], DownwardApi());
@@ -290,6 +303,10 @@ public sealed class ServerLab : IAsyncLifetime
             catch (HttpRequestException)
             {
                 // not listening yet
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // a slow answer on a loaded machine (the client's 2 s timeout): ask again until StartupPatience is up
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
