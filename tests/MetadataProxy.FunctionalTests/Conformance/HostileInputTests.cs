@@ -61,6 +61,8 @@ public sealed class HostileInputTests(ConformanceServer fixture) : IClassFixture
         { "enforce_scopes=false", Sa + "/token?enforce_scopes=false&scopes=https://x", Flavor, 400, false },
         { "enforce_scopes=no", Sa + "/token?enforce_scopes=no", Flavor, 400, false },
         { "scope that is no URL", Sa + "/token?scopes=cloud-platform", Flavor, 400, false },
+        { "short scope name in upper case", Sa + "/token?scopes=Email", Flavor, 400, false },
+        { "short scope name Google does not know", Sa + "/token?scopes=email,offline_access", Flavor, 400, false },
         { "plain-http scope", Sa + "/token?scopes=http://www.googleapis.com/auth/cloud-platform", Flavor, 400, false },
         { "too many scopes", Sa + "/token?scopes=" + string.Join(",", Enumerable.Range(0, 21).Select(i => $"https://s.example/{i}")), Flavor, 400, false },
         { "oversized scope", Sa + "/token?scopes=https://s.example/" + new string('s', 300), Flavor, 400, false },
