@@ -18,14 +18,15 @@ internal sealed class ListenerOptions
     public string? NodeSocket { get; set; }
 
     /// <summary>Open connections each listener (metadata, admin) accepts at most.</summary>
-    public int MaxConnections { get; set; } = 1024;
+    public int MaxConnections { get; set; } = 4096;
 
     /// <summary>
     /// Open connections one source address may hold on the metadata listener (issue 9, row 1). Its wait_for_change
     /// requests hold connections too (at most <see cref="Metadata.MetadataService.MaxWaitsPerCaller"/>), so this
-    /// must leave room beside them for its token and value requests.
+    /// must leave room beside them for its token and value requests, and for a burst of them on new connections
+    /// (an application starting many threads at once).
     /// </summary>
-    public int MaxConnectionsPerSource { get; set; } = 64;
+    public int MaxConnectionsPerSource { get; set; } = 128;
 
     /// <summary>Open connections one source address may hold on the admin port (issue 9, row 2): probes and scrapes need few.</summary>
     public int AdminMaxConnectionsPerSource { get; set; } = 8;

@@ -18,9 +18,9 @@ public sealed class ListenerOptionsValidatorTests
 
     [Theory]
     [InlineData(nameof(ListenerOptions.MaxConnectionsPerSource), "32", "Listen:MaxConnectionsPerSource 32 must be more than 32")]
-    [InlineData(nameof(ListenerOptions.MaxConnectionsPerSource), "1024", "Listen:MaxConnectionsPerSource 1024 must be more than 32 (the wait_for_change requests one caller may hold) and less than Listen:MaxConnections (1024)")]
+    [InlineData(nameof(ListenerOptions.MaxConnectionsPerSource), "4096", "Listen:MaxConnectionsPerSource 4096 must be more than 32 (the wait_for_change requests one caller may hold) and less than Listen:MaxConnections (4096)")]
     [InlineData(nameof(ListenerOptions.AdminMaxConnectionsPerSource), "1", "Listen:AdminMaxConnectionsPerSource 1 must be at least 2")]
-    [InlineData(nameof(ListenerOptions.AdminMaxConnectionsPerSource), "2000", "Listen:AdminMaxConnectionsPerSource 2000 must be at least 2 and less than Listen:MaxConnections (1024)")]
+    [InlineData(nameof(ListenerOptions.AdminMaxConnectionsPerSource), "5000", "Listen:AdminMaxConnectionsPerSource 5000 must be at least 2 and less than Listen:MaxConnections (4096)")]
     [InlineData(nameof(ListenerOptions.RequestHeadersTimeout), "00:00:00.500", "Listen:RequestHeadersTimeout 00:00:00.5000000 must be between 00:00:01 and 00:00:30")]
     [InlineData(nameof(ListenerOptions.RequestHeadersTimeout), "00:01:00", "Listen:RequestHeadersTimeout 00:01:00 must be between")]
     [InlineData(nameof(ListenerOptions.KeepAliveTimeout), "00:00:00", "Listen:KeepAliveTimeout 00:00:00 must be between 00:00:01 and 00:05:00")]
