@@ -26,6 +26,24 @@ public sealed class ConnectionFloodTests
     }
 
     [Fact]
+    public async Task IssueScale_1500IdleConnectionsWithDefaultLimits_OtherPodStillGetsItsCachedToken()
+    {
+        await using var lab = await HardenedServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Listen:MaxConnections"] = null, // the defaults: 4096 per listener, 128 per source
+            ["Listen:MaxConnectionsPerSource"] = null,
+        });
+        var (_, cached) = await lab.VictimTokenAsync();
+
+        using var flood = await Flood.OpenAsync(lab.Server.MetadataUri, HardenedServer.Attacker, 1500);
+        await Kubernetes.KubernetesLab.WaitUntilAsync(async () => await lab.MetricAsync(RefusedFromOneSource) == 1500 - 128, seconds: 30);
+
+        var (status, body) = await lab.VictimTokenAsync();
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(cached, body);
+    }
+
+    [Fact]
     public async Task ConnectionOverTheSourcesCap_Is503SayingWhy()
     {
         await using var lab = await HardenedServer.StartAsync();

@@ -72,7 +72,12 @@ internal sealed class HardenedServer : IAsyncDisposable
         settings["Listen:MaxConnectionsPerSource"] = MaxConnectionsPerSource.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Listen:AdminMaxConnectionsPerSource"] = AdminMaxConnectionsPerSource.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
-            settings[key] = value;
+        {
+            if (value is null)
+                settings.Remove(key); // back to the server's default
+            else
+                settings[key] = value;
+        }
         try
         {
             return new HardenedServer(directory, google, signer, await ProxyServer.StartAsync(settings));
