@@ -16,6 +16,8 @@ internal sealed class ProxyMetrics
     private readonly Counter _callerResolutions;
     private readonly Counter _nodeSocketRefused;
     private readonly Counter _registryCredentials;
+    private readonly Counter _connectionsRefused;
+    private readonly Gauge _connectionsOpen;
 
     private readonly CollectorRegistry _registry;
     private readonly MetricFactory _factory;
@@ -35,6 +37,10 @@ internal sealed class ProxyMetrics
             "Node-socket connections closed because the peer was neither root nor the server's own user.");
         _registryCredentials = factory.CreateCounter("metadata_proxy_registry_credentials_total",
             "Registry credentials asked for over the node socket, by path (node, pod) and outcome (ok or the refusal).", "path", "outcome");
+        _connectionsRefused = factory.CreateCounter("metadata_proxy_connections_refused_total",
+            "Connections answered 503 and closed on arrival, by listener (metadata, admin) and reason (source_full, listener_full).", "listener", "reason");
+        _connectionsOpen = factory.CreateGauge("metadata_proxy_connections_open",
+            "Connections open now, by listener (metadata, admin).", "listener");
         _requests = factory.CreateCounter(
             "metadata_proxy_requests_total",
             "Metadata requests answered, by outcome (ok, redirect, or the refusal reason) and status code.",
@@ -63,6 +69,13 @@ internal sealed class ProxyMetrics
     }
 
     public void NodeSocketRefused() => _nodeSocketRefused.Inc();
+
+    public void ConnectionRefused(string listener, ConnectionAdmission admission) =>
+        _connectionsRefused.WithLabels(listener, admission == ConnectionAdmission.SourceFull ? "source_full" : "listener_full").Inc();
+
+    public void ConnectionOpened(string listener) => _connectionsOpen.WithLabels(listener).Inc();
+
+    public void ConnectionClosed(string listener) => _connectionsOpen.WithLabels(listener).Dec();
 
     /// <summary>One registry credential answer; <paramref name="path"/> is <c>node</c> or <c>pod</c>.</summary>
     public void RegistryCredentials(string path, MetadataResult result) =>
