@@ -56,7 +56,12 @@ internal sealed class TokenCacheEntry
             lock (_lock)
             {
                 if (--_waiters == 0 && !_kept && ReferenceEquals(_refreshing, pending))
+                {
+                    // Detached at once: the next caller starts a fresh fetch instead of joining one that is stopping.
                     abandon = _abandon;
+                    _refreshing = null;
+                    _abandon = null;
+                }
             }
 
             // Outside the lock: cancellation runs the fetch's callbacks, which may complete it inline.
@@ -107,8 +112,11 @@ internal sealed class TokenCacheEntry
                 LastRefusal = refused;
             }
 
-            _refreshing = null;
-            _abandon = null;
+            if (!abandoned.IsCancellationRequested) // else it was detached when abandoned, and a newer fetch may run
+            {
+                _refreshing = null;
+                _abandon = null;
+            }
         }
 
         return outcome;
