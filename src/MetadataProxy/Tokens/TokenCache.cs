@@ -47,7 +47,8 @@ internal sealed class TokenCache<TKey>(
         }
 
         // A refusal stands until its retry time: a caller that keeps asking does not make Google (or the quota) pay.
-        if (entry.LastRefusal is { } refusal && now < entry.RefreshAt)
+        // A fetch already under way (a prefetch for a new pod, say) is newer news: the caller waits for it instead.
+        if (entry.LastRefusal is { } refusal && now < entry.RefreshAt && !entry.IsFetching)
             return refusal;
 
         var outcome = await entry.JoinAsync(fetch, policy, time, cancellationToken);

@@ -25,6 +25,9 @@ internal sealed class TokenCacheEntry
     /// <summary>The last fetch's refusal, while no token is held; answered again until <see cref="RefreshAt"/>.</summary>
     public TokenOutcome.Refused? LastRefusal { get; private set; }
 
+    /// <summary>Whether a fetch is running (a new caller joins it rather than being answered an old refusal).</summary>
+    public bool IsFetching => Volatile.Read(ref _refreshing) is not null;
+
     /// <summary>A fetch that runs to its end whoever waits (joins the running one, and keeps it).</summary>
     public Task<TokenOutcome> RefreshAsync(Func<CancellationToken, Task<TokenOutcome>> fetch, TokenCachePolicy policy, TimeProvider time)
     {

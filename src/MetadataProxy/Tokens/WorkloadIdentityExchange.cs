@@ -26,6 +26,7 @@ internal sealed class WorkloadIdentityExchange(
     TimeProvider time) : IDisposable
 {
     private const string JwtTokenType = "urn:ietf:params:oauth:token-type:jwt";
+
     /// <summary>Distinct scope sets kept per account; past it the account's oldest chains go, never other accounts'.</summary>
     private const int MaxChainsPerAccount = 32;
 
@@ -119,7 +120,9 @@ internal sealed class WorkloadIdentityExchange(
         {
             try
             {
-                return await UpstreamCall.RunAsync(tokenOptions.Value.UpstreamDeadline, time, call, cancellationToken);
+                // Once started, a call runs to its deadline even if its callers left: Google.Apis.Auth shares its
+                // refreshes between chains, and a caller's cancellation must not end one another chain waits for.
+                return await UpstreamCall.RunAsync(tokenOptions.Value.UpstreamDeadline, time, call, CancellationToken.None);
             }
             catch (KsaSubjectTokenException e)
             {
