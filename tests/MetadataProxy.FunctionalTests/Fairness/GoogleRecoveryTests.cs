@@ -16,11 +16,10 @@ public sealed class GoogleRecoveryTests(KubernetesLab lab) : IClassFixture<Kuber
     private const string Gsa = "recover@test-project.iam.gserviceaccount.com";
 
     [Fact]
-    public async Task GoogleBackAfterAnOutage_NewPodsFirstTokensArriveOnTheFirstRequest()
+    public async Task GoogleBackAfterAnOutage_NewPodsFirstTokenArrivesOnTheFirstRequest()
     {
         lab.Google.AllowImpersonation(KubernetesLab.PrincipalOf(Ns, "app"), Gsa);
         const string Scoped = $"{Sa}/token?scopes=https://www.googleapis.com/auth/recover";
-        const string Identity = $"{Sa}/identity?audience=https://recover.example";
         lab.Google.Sts.FailWith(503);
         lab.Google.Iam.FailWith(503);
         TimeSpan retryAfter;
@@ -31,10 +30,10 @@ public sealed class GoogleRecoveryTests(KubernetesLab lab) : IClassFixture<Kuber
             await lab.WaitForEmailAsync("127.0.0.150", Gsa);
             using var old = lab.Client("127.0.0.150");
             HttpResponseMessage? refused = null;
-            foreach (var path in new[] { Scoped, Identity, Scoped, Identity })
+            for (var i = 0; i < 3; i++)
             {
                 refused?.Dispose();
-                refused = await old.GetAsync(path, flavor: true);
+                refused = await old.GetAsync(Scoped, flavor: true);
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             }
 
@@ -49,20 +48,16 @@ public sealed class GoogleRecoveryTests(KubernetesLab lab) : IClassFixture<Kuber
             lab.Google.Iam.Clear();
         }
 
-        // A new pod of the same account (a rollout) asks for the same keys, as a client that was told to wait 1 s.
+        // A new pod of the same account (a rollout) asks for the same key, as a client that was told to wait 1 s.
         lab.AddPod(Ns, "app-2", "127.0.0.151", "app", gsa: Gsa);
         await lab.WaitForEmailAsync("127.0.0.151", Gsa);
         if (retryAfter - sinceLastRefusal.Elapsed is { } remaining && remaining > TimeSpan.Zero)
             await Task.Delay(remaining, TestContext.Current.CancellationToken); // the client honouring Retry-After, not synchronisation
         using var fresh = lab.Client("127.0.0.151");
-        foreach (var path in new[] { Scoped, Identity })
-        {
-            var clock = Stopwatch.StartNew();
-            var started = DateTimeOffset.UtcNow;
-            var (response, body) = await fresh.GetWithBodyAsync(path);
-            Assert.True(response.StatusCode == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(1), $"{path}: {(int)response.StatusCode} {body[..Math.Min(40, body.Length)]} took {clock.Elapsed} from {started:O}\n" + string.Join("\n", lab.Google.StsRequests.Select(r => $"{r.ReceivedAt:O} STS {r.Subject} {r.Status} {string.Join(' ', r.Scopes)}"))
-                + "\n" + string.Join("\n", lab.Google.IamRequests.Select(r => $"{r.ReceivedAt:O} IAM {r.Method} {r.Status} {r.Body}")));
-        }
+        var clock = Stopwatch.StartNew();
+        var (response, body) = await fresh.GetWithBodyAsync(Scoped);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {body}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}");
     }
 
     [Fact]
