@@ -18,6 +18,7 @@ internal sealed class ProxyMetrics
     private readonly Counter _registryCredentials;
     private readonly Counter _connectionsRefused;
     private readonly Gauge _connectionsOpen;
+    private readonly Counter _tokenFetchRefusals;
 
     private readonly CollectorRegistry _registry;
     private readonly MetricFactory _factory;
@@ -41,6 +42,9 @@ internal sealed class ProxyMetrics
             "Connections answered 503 and closed on arrival, by listener (metadata, admin) and reason (source_full, listener_full).", "listener", "reason");
         _connectionsOpen = factory.CreateGauge("metadata_proxy_connections_open",
             "Connections open now, by listener (metadata, admin).", "listener");
+
+        _tokenFetchRefusals = factory.CreateCounter("metadata_proxy_token_fetch_refusals_total",
+            "Token fetches not sent to Google, by reason: account_new_key_limit, account_fetch_limit (both 429 to the caller), abandoned (nobody waited any more).", "reason");
         _requests = factory.CreateCounter(
             "metadata_proxy_requests_total",
             "Metadata requests answered, by outcome (ok, redirect, or the refusal reason) and status code.",
@@ -76,6 +80,9 @@ internal sealed class ProxyMetrics
     public void ConnectionOpened(string listener) => _connectionsOpen.WithLabels(listener).Inc();
 
     public void ConnectionClosed(string listener) => _connectionsOpen.WithLabels(listener).Dec();
+
+    /// <summary>A token fetch the fairness limits kept from Google; <paramref name="reason"/> is one of a fixed few.</summary>
+    public void TokenFetchRefused(string reason) => _tokenFetchRefusals.WithLabels(reason).Inc();
 
     /// <summary>One registry credential answer; <paramref name="path"/> is <c>node</c> or <c>pod</c>.</summary>
     public void RegistryCredentials(string path, MetadataResult result) =>
