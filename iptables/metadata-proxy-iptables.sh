@@ -278,11 +278,11 @@ list_chain() {
   tool_failed "$(tool "$family") -t $table -S $chain" "$status" "$LISTED"
 }
 
-# restore FAMILY: applies the iptables-restore transaction on stdin (all or nothing, without flushing anything
+# restore FAMILY TRANSACTION: applies the iptables-restore TRANSACTION (all or nothing, without flushing anything
 # else); returns its status with its output in RESTORED, or ends the script when it was killed or lacks permissions.
 restore() {
   local family=$1 status=0
-  RESTORED=$("$(tool "$family" -restore)" -w "$XTABLES_WAIT" --noflush 2>&1) || status=$?
+  RESTORED=$(printf '%s\n' "$2" | "$(tool "$family" -restore)" -w "$XTABLES_WAIT" --noflush 2>&1) || status=$?
   ((status == 0)) && return 0
   if ((status > 128)) || [[ $RESTORED == *"Permission denied"* || $RESTORED == *"Operation not permitted"* ]]; then
     tool_failed "$(tool "$family" -restore)" "$status" "$RESTORED"
@@ -405,7 +405,7 @@ install_family() {
     fi
     echo "COMMIT"
   ) || exit
-  printf '%s\n' "$transaction" | restore "$family" ||
+  restore "$family" "$transaction" ||
     die 1 "IPv$family: $(tool "$family" -restore) failed: ${RESTORED##*$'\n'}; nothing of this family was changed"
 }
 
@@ -644,7 +644,7 @@ remove_from_backend() {
     done
     echo "COMMIT"
   )
-  if ! printf '%s\n' "$transaction" | restore "$family"; then
+  if ! restore "$family" "$transaction"; then
     log "IPv$family: removing ${removed[*]} ($BACKEND) failed (${RESTORED##*$'\n'}); looking for jumps to them in the whole nat table"
     others=$(other_jumps "$family" "${removed[@]}") || exit
     transaction=$(
@@ -653,7 +653,7 @@ remove_from_backend() {
       for chain in "${removed[@]}"; do echo "-F $chain"; echo "-X $chain"; done
       echo "COMMIT"
     )
-    printf '%s\n' "$transaction" | restore "$family" ||
+    restore "$family" "$transaction" ||
       die 1 "IPv$family: removing ${removed[*]} ($BACKEND) failed: ${RESTORED##*$'\n'}"
   fi
   log "IPv$family: removed ${removed[*]} and the jumps to them (backend $BACKEND)"
