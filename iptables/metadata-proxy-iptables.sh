@@ -255,11 +255,16 @@ tool_failed() {
   elif [[ $output == *"Permission denied"* || $output == *"Operation not permitted"* ]]; then
     if is_legacy; then die 3 "$name: permission denied: ${last:-exit $status} (legacy iptables needs CAP_NET_RAW as well as CAP_NET_ADMIN)"; fi
     die 3 "$name: permission denied: ${last:-exit $status} (iptables needs CAP_NET_ADMIN)"
-  elif [[ $output == *"Could not fetch rule set generation id"* || $output == *"Protocol not supported"* ||
-    $output == *"can't initialize"* || $output == *"Failed to initialize nft"* || $output == *"Address family not supported"* ]]; then
+  elif backend_missing "$output"; then
     die 3 "$name: the $BACKEND iptables backend does not work on this node: ${last:-exit $status} (set IPTABLES_BACKEND to the node's backend, nft or legacy)"
   fi
   die 1 "$name failed (exit $status): ${last:-no message}"
+}
+
+# Whether iptables OUTPUT says its backend does not work in this kernel (no nf_tables, no ip_tables).
+backend_missing() {
+  [[ $1 == *"Could not fetch rule set generation id"* || $1 == *"Protocol not supported"* || $1 == *"can't initialize"* ||
+    $1 == *"Failed to initialize nft"* || $1 == *"Address family not supported"* ]]
 }
 
 # list_chain FAMILY TABLE CHAIN: the chain as `iptables -S` prints it, in LISTED; returns 1 when the chain or the
@@ -279,12 +284,13 @@ list_chain() {
 }
 
 # restore FAMILY TRANSACTION: applies the iptables-restore TRANSACTION (all or nothing, without flushing anything
-# else); returns its status with its output in RESTORED, or ends the script when it was killed or lacks permissions.
+# else); returns its status with its output in RESTORED, or ends the script when it was killed, lacks permissions or
+# its backend does not work here.
 restore() {
   local family=$1 status=0
   RESTORED=$(printf '%s\n' "$2" | "$(tool "$family" -restore)" -w "$XTABLES_WAIT" --noflush 2>&1) || status=$?
   ((status == 0)) && return 0
-  if ((status > 128)) || [[ $RESTORED == *"Permission denied"* || $RESTORED == *"Operation not permitted"* ]]; then
+  if ((status > 128)) || [[ $RESTORED == *"Permission denied"* || $RESTORED == *"Operation not permitted"* ]] || backend_missing "$RESTORED"; then
     tool_failed "$(tool "$family" -restore)" "$status" "$RESTORED"
   fi
   return "$status"

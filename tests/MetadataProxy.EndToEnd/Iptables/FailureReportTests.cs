@@ -30,6 +30,23 @@ public sealed class FailureReportTests
     }
 
     [Fact]
+    public async Task Install_IptablesRestoreKilledBySigkill_SaysOutOfMemoryAndChangesNoTable()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var before = await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 4);
+        var script = new InterceptionScript(lab);
+
+        var install = await script.InstallAsync(WithFailingIptables(lab, "kill -KILL $$", "iptables-nft-restore"));
+
+        Assert.Equal(1, install.ExitCode);
+        Assert.Contains("iptables-nft-restore was killed (SIGKILL, exit 137): most likely out of memory", install.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("NET_RAW", install.StandardError, StringComparison.Ordinal);
+        Assert.Equal(before, await NodeTables.SaveAsync(lab, IptablesBackend.Nft, 4));
+    }
+
+    [Fact]
     public async Task Verify_IptablesKilledBySigkill_SaysOutOfMemoryInsteadOfReportingMissingRules()
     {
         await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "conntrack");
@@ -79,12 +96,12 @@ public sealed class FailureReportTests
         Assert.Contains("-t nat -S PREROUTING failed (exit 4): iptables: Resource temporarily unavailable.", install.StandardError, StringComparison.Ordinal);
     }
 
-    // IPv4 with the nft backend named, so that the first iptables the script runs is the failing one.
-    private static Dictionary<string, string> WithFailingIptables(NetworkNamespaceLab lab, string body)
+    // IPv4 with the nft backend named, so that the first iptables (or iptables-restore) the script runs is the failing one.
+    private static Dictionary<string, string> WithFailingIptables(NetworkNamespaceLab lab, string body, string tool = "iptables-nft")
     {
         var directory = Path.Combine(lab.WorkDirectory, "failing-bin");
         Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, "iptables-nft");
+        var path = Path.Combine(directory, tool);
         File.WriteAllText(path, $"#!/bin/sh\n{body}\n");
         if (OperatingSystem.IsLinux())
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
