@@ -176,18 +176,31 @@ read_configuration() {
 
 # ---------------------------------------------------------------- backends
 
-# Which iptables the host's rules live in: the one with more rules (like kube-proxy's iptables-wrapper),
-# else the one plain `iptables` is. The save commands only list tables that exist, so looking creates nothing.
+# Memory and time: a node's tables can hold tens of thousands of kube-proxy rules, and the init container has a small
+# memory limit. So the script never reads a whole table: it lists only the chains it needs (`-S CHAIN`: with the nft
+# backend iptables then fetches that chain alone) and checks its own rules with -C. Legacy iptables always reads
+# the whole table from the kernel, whatever is asked; nothing smaller exists there.
+
+# Which iptables the host's rules live in: the one with more rules in the built-in chains of nat and filter (where
+# every other chain is jumped to from; like kube-proxy's iptables-wrapper, but without reading whole tables), else
+# the one plain `iptables` is. Looking creates nothing (see table_exists).
 rule_count() {
-  local family count=0
+  local family table chain count=0
+  BACKEND=$1
   for family in 4 6; do
-    BACKEND=$1
-    [[ $family == 6 ]] && ! have "$(tool 6 -save)" && continue
-    read_tables "$family"
-    count=$((count + $(printf '%s\n' "$TABLES" | grep -c '^-' || true)))
+    have "$(tool "$family")" || continue
+    for table in nat filter; do
+      table_exists "$family" "$table" || continue
+      for chain in $(builtin_chains "$table"); do
+        list_chain "$family" "$table" "$chain" || continue
+        count=$((count + $(printf '%s\n' "$LISTED" | grep -c '^-A ' || true)))
+      done
+    done
   done
   echo "$count"
 }
+
+builtin_chains() { if [[ $1 == nat ]]; then echo PREROUTING INPUT OUTPUT POSTROUTING; else echo INPUT FORWARD OUTPUT; fi; }
 
 detect_backend() {
   if [[ $BACKEND_MODE != auto ]]; then
@@ -195,8 +208,9 @@ detect_backend() {
     BACKEND=$BACKEND_MODE
   elif have iptables-nft && have iptables-legacy; then
     local nft legacy
-    nft=$(rule_count nft)
-    legacy=$(rule_count legacy)
+    # A failure ends the script with its reason (rule_count's subshell said it): never "no rules".
+    nft=$(rule_count nft) || exit
+    legacy=$(rule_count legacy) || exit
     if ((legacy > nft)); then BACKEND=legacy
     elif ((nft > 0)); then BACKEND=nft
     elif iptables -V 2>/dev/null | grep legacy >/dev/null; then BACKEND=legacy
@@ -209,7 +223,7 @@ detect_backend() {
   fi
 }
 
-# tool FAMILY [SUFFIX]: the iptables binary of the chosen backend, e.g. `tool 6 -save` → ip6tables-nft-save.
+# tool FAMILY [SUFFIX]: the iptables binary of the chosen backend, e.g. `tool 6 -restore` → ip6tables-nft-restore.
 tool() {
   local base=iptables
   [[ $1 == 6 ]] && base=ip6tables
@@ -218,17 +232,68 @@ tool() {
 
 ipt() { local family=$1; shift; "$(tool "$family")" -w "$XTABLES_WAIT" "$@"; }
 
-# TABLES: every table of one family as iptables-save prints it; NAT: its nat table, empty when there is
-# none. The save commands only list tables that exist, so reading creates nothing. A failure ends the script:
-# guessing "no rules" would install into the wrong backend or leave rules behind. (Tables can be megabytes on a
-# big cluster: they go through pipes, never here-strings, which bash spills to $TMPDIR.)
-read_tables() {
-  local save
-  save=$(tool "$1" -save)
-  if ! TABLES=$("$save" 2>&1); then
-    die 3 "cannot read the IPv$1 tables with $save: ${TABLES##*$'\n'} (legacy iptables needs CAP_NET_RAW as well as CAP_NET_ADMIN)"
+is_legacy() { [[ $BACKEND == legacy ]] || { [[ $BACKEND == default ]] && iptables -V 2>/dev/null | grep legacy >/dev/null; }; }
+
+# Whether TABLE exists in FAMILY. Legacy iptables creates any table it is asked about, so that one is looked up in
+# the kernel's list; the nft backend creates nothing by listing.
+table_exists() {
+  local names=/proc/net/ip_tables_names
+  is_legacy || return 0
+  [[ $1 == 6 ]] && names=/proc/net/ip6_tables_names
+  [[ -r $names ]] && grep -x -- "$2" "$names" >/dev/null
+}
+
+# Ends the script with what really went wrong with iptables command NAME (exit STATUS, OUTPUT): killed (the memory
+# limit, usually), permissions, a backend this kernel lacks, or anything else, with its last line.
+tool_failed() {
+  local name=$1 status=$2 output=$3 last
+  last=$(printf '%s\n' "$output" | grep -v '^Perhaps iptables or your kernel needs to be upgraded' | grep . | tail -n 1 || true)
+  if ((status == 137)); then
+    die 1 "$name was killed (SIGKILL, exit 137): most likely out of memory; raise the container's memory limit (this is not a missing capability)"
+  elif ((status > 128)); then
+    die 1 "$name was killed by signal $((status - 128)) (exit $status)"
+  elif [[ $output == *"Permission denied"* || $output == *"Operation not permitted"* ]]; then
+    if is_legacy; then die 3 "$name: permission denied: ${last:-exit $status} (legacy iptables needs CAP_NET_RAW as well as CAP_NET_ADMIN)"; fi
+    die 3 "$name: permission denied: ${last:-exit $status} (iptables needs CAP_NET_ADMIN)"
+  elif backend_missing "$output"; then
+    die 3 "$name: the $BACKEND iptables backend does not work on this node: ${last:-exit $status} (set IPTABLES_BACKEND to the node's backend, nft or legacy)"
   fi
-  NAT=$(printf '%s\n' "$TABLES" | sed -n '/^\*nat$/,/^COMMIT$/p')
+  die 1 "$name failed (exit $status): ${last:-no message}"
+}
+
+# Whether iptables OUTPUT says its backend does not work in this kernel (no nf_tables, no ip_tables).
+backend_missing() {
+  [[ $1 == *"Could not fetch rule set generation id"* || $1 == *"Protocol not supported"* || $1 == *"can't initialize"* ||
+    $1 == *"Failed to initialize nft"* || $1 == *"Address family not supported"* ]]
+}
+
+# list_chain FAMILY TABLE CHAIN: the chain as `iptables -S` prints it, in LISTED; returns 1 when the chain or the
+# table does not exist. Any other failure ends the script: guessing "absent" would install into the wrong backend or
+# leave rules behind.
+list_chain() {
+  local family=$1 table=$2 chain=$3 status=0
+  LISTED=
+  table_exists "$family" "$table" || return 1
+  LISTED=$(ipt "$family" -t "$table" -S "$chain" 2>&1) || status=$?
+  ((status == 0)) && return 0
+  if ((status == 1)) && [[ $LISTED == *"No chain/target/match by that name"* || $LISTED == *"in table \`$table' is incompatible"* ]]; then
+    LISTED=
+    return 1
+  fi
+  tool_failed "$(tool "$family") -t $table -S $chain" "$status" "$LISTED"
+}
+
+# restore FAMILY TRANSACTION: applies the iptables-restore TRANSACTION (all or nothing, without flushing anything
+# else); returns its status with its output in RESTORED, or ends the script when it was killed, lacks permissions or
+# its backend does not work here.
+restore() {
+  local family=$1 status=0
+  RESTORED=$(printf '%s\n' "$2" | "$(tool "$family" -restore)" -w "$XTABLES_WAIT" --noflush 2>&1) || status=$?
+  ((status == 0)) && return 0
+  if ((status > 128)) || [[ $RESTORED == *"Permission denied"* || $RESTORED == *"Operation not permitted"* ]] || backend_missing "$RESTORED"; then
+    tool_failed "$(tool "$family" -restore)" "$status" "$RESTORED"
+  fi
+  return "$status"
 }
 
 ipv6_available() {
@@ -302,49 +367,52 @@ host_dnat_rules() {
 
 host_jump_rule() { echo "-m comment --comment \"$HOST_JUMP_COMMENT\" -j $HOST_CHAIN"; }
 
-# Rules of the last read nat table that jump from PARENT (a regex) to TARGET (default $CHAIN), as "-A ..." lines.
-jumps_from() { printf '%s\n' "$NAT" | grep -E -- "^-A $1 .*-j ${2:-$CHAIN}\$" || true; }
+# The rules of LISTED (one chain as list_chain read it) that jump to TARGET (default $CHAIN), as "-A ..." lines.
+jumps_in() { printf '%s\n' "$1" | grep -E -- "^-A [^ ]+ .*-j ${2:-$CHAIN}\$" || true; }
 
-has_chain() { printf '%s\n' "$NAT" | grep -E -- "^:$1 " >/dev/null; }
-
-# Lines of an iptables-restore transaction that delete every jump to TARGET, then TARGET itself.
-remove_chain_lines() {
-  local target=$1 existing
-  while IFS= read -r existing; do
-    [[ -n $existing ]] && echo "-D ${existing#-A }"
-  done < <(jumps_from '[^ ]+' "$target")
-  echo "-F $target"
-  echo "-X $target"
-}
+# "-D ..." lines for the "-A ..." lines on stdin.
+deletions() { local existing; while IFS= read -r existing; do [[ -n $existing ]] && echo "-D ${existing#-A }"; done; }
 
 # Lines that declare CHAIN (so replace it whole) with the rules of RULES_FUNCTION, remove every jump to it from
-# PARENT and insert one at position 1, so there is never a moment without interception and never two jumps.
+# PARENT (listed in PARENT_RULES) and insert one at position 1, so there is never a moment without interception
+# and never two jumps.
 chain_lines() {
-  local family=$1 chain=$2 parent=$3 rules=$4 jump=$5 rule existing
+  local family=$1 chain=$2 parent=$3 rules=$4 jump=$5 parent_rules=$6 rule
   echo ":$chain - [0:0]"
   while IFS= read -r rule; do echo "-A $chain $rule"; done < <("$rules" "$family")
-  while IFS= read -r existing; do
-    [[ -n $existing ]] && echo "-D ${existing#-A }"
-  done < <(jumps_from "$parent" "$chain")
+  jumps_in "$parent_rules" "$chain" | deletions
   echo "-I $parent 1 $("$jump")"
+}
+
+# Our jumps come from PREROUTING and OUTPUT only: the two chains listed, never the whole table.
+list_parents() {
+  local family=$1
+  list_chain "$family" nat PREROUTING || true
+  PREROUTING_RULES=$LISTED
+  list_chain "$family" nat OUTPUT || true
+  OUTPUT_RULES=$LISTED
 }
 
 # One iptables-restore transaction per family: the pod chain, and the host chain added or (when
 # HOST_INTERCEPTION is off) removed, all or nothing.
 install_family() {
-  local family=$1
-  read_tables "$family"
-  {
+  local family=$1 transaction
+  list_parents "$family"
+  transaction=$(
     echo "*nat"
-    chain_lines "$family" "$CHAIN" PREROUTING dnat_rules jump_rule
+    chain_lines "$family" "$CHAIN" PREROUTING dnat_rules jump_rule "$PREROUTING_RULES"
     if host_intercepted; then
-      chain_lines "$family" "$HOST_CHAIN" OUTPUT host_dnat_rules host_jump_rule
-    elif has_chain "$HOST_CHAIN"; then
-      remove_chain_lines "$HOST_CHAIN"
+      chain_lines "$family" "$HOST_CHAIN" OUTPUT host_dnat_rules host_jump_rule "$OUTPUT_RULES"
+    elif list_chain "$family" nat "$HOST_CHAIN"; then
+      { jumps_in "$PREROUTING_RULES" "$HOST_CHAIN"; jumps_in "$OUTPUT_RULES" "$HOST_CHAIN"; } | deletions
+      echo "-F $HOST_CHAIN"
+      echo "-X $HOST_CHAIN"
       log "IPv$family: HOST_INTERCEPTION is off: removing $HOST_CHAIN"
     fi
     echo "COMMIT"
-  } | "$(tool "$family" -restore)" -w "$XTABLES_WAIT" --noflush
+  ) || exit
+  restore "$family" "$transaction" ||
+    die 1 "IPv$family: $(tool "$family" -restore) failed: ${RESTORED##*$'\n'}; nothing of this family was changed"
 }
 
 add_address() {
@@ -443,11 +511,11 @@ write_hosts_file() {
 PROBLEMS=()
 problem() { PROBLEMS+=("$*"); }
 
-# Checks CHAIN (rules from RULES_FUNCTION) and its one jump at position 1 of PARENT (JUMP_FUNCTION) in the last
-# read nat table of FAMILY.
+# Checks CHAIN (rules from RULES_FUNCTION) and its one jump at position 1 of PARENT (JUMP_FUNCTION, PARENT_RULES as
+# list_chain read it) in the nat table of FAMILY.
 verify_chain() {
-  local family=$1 chain=$2 parent=$3 rules=$4 jump=$5 v="IPv$1" rule position expected actual comment
-  if ! printf '%s\n' "$NAT" | grep -x ":$chain - \[[0-9]*:[0-9]*\]" >/dev/null; then
+  local family=$1 chain=$2 parent=$3 rules=$4 jump=$5 parent_rules=$6 v="IPv$1" rule position expected actual comment
+  if ! list_chain "$family" nat "$chain"; then
     problem "$v: chain $chain is missing from the nat table"
     return
   fi
@@ -457,14 +525,14 @@ verify_chain() {
     eval "set -- $rule"
     ipt "$family" -t nat -C "$chain" "$@" 2>/dev/null || problem "$v: rule missing from $chain: $rule"
   done < <("$rules" "$family")
-  actual=$(printf '%s\n' "$NAT" | grep -c -- "^-A $chain " || true)
+  actual=$(printf '%s\n' "$LISTED" | grep -c -- "^-A $chain " || true)
   ((actual <= expected)) || problem "$v: $chain has $actual rules, expected $expected (a different configuration was installed?)"
-  actual=$(jumps_from "$parent" "$chain" | grep -c . || true)
+  actual=$(jumps_in "$parent_rules" "$chain" | grep -c . || true)
   if ((actual == 0)); then
     problem "$v: no jump from nat $parent to $chain"
   else
     ((actual == 1)) || problem "$v: $actual jumps from nat $parent to $chain, expected 1"
-    position=$(printf '%s\n' "$NAT" | awk -v chain="$chain" -v parent="-A $parent " '
+    position=$(printf '%s\n' "$parent_rules" | awk -v chain="$chain" -v parent="-A $parent " '
       index($0, parent) == 1 { n++; if (!found && $(NF - 1) == "-j" && $NF == chain) found = n }
       END { print found }')
     ((position == 1)) || problem "$v: the jump to $chain is rule $position of nat $parent, not 1"
@@ -478,11 +546,11 @@ verify_chain() {
 verify_family() {
   local family=$1 v="IPv$1"
   has_address "$family" || problem "$v: address $(proxy_address "$family") is not on lo"
-  read_tables "$family"
-  verify_chain "$family" "$CHAIN" PREROUTING dnat_rules jump_rule
+  list_parents "$family"
+  verify_chain "$family" "$CHAIN" PREROUTING dnat_rules jump_rule "$PREROUTING_RULES"
   if host_intercepted; then
-    verify_chain "$family" "$HOST_CHAIN" OUTPUT host_dnat_rules host_jump_rule
-  elif has_chain "$HOST_CHAIN"; then
+    verify_chain "$family" "$HOST_CHAIN" OUTPUT host_dnat_rules host_jump_rule "$OUTPUT_RULES"
+  elif list_chain "$family" nat "$HOST_CHAIN"; then
     problem "$v: chain $HOST_CHAIN is left over while HOST_INTERCEPTION is off (install or uninstall removes it)"
   fi
 }
@@ -552,7 +620,7 @@ cmd_install() {
   fi
   for family in "${FAMILIES[@]}"; do
     add_address "$family"
-    install_family "$family" || die 1 "IPv$family: $(tool "$family" -restore) failed; nothing of this family was changed"
+    install_family "$family"
     log "IPv$family: $(metadata_ip "$family"):$METADATA_PORT -> $(proxy_endpoint "$family") for $(describe_match)$(describe_host_rule) (backend $BACKEND)"
   done
   if update_hosts_file "$HOST_DNS_MODE"; then
@@ -564,18 +632,55 @@ cmd_install() {
 
 describe_host_rule() { if host_intercepted; then printf ' and host processes but uid %s' "$SERVER_UID"; fi; }
 
+# Removes our chains and every jump to them from one family of the current backend. The jumps are looked for in
+# PREROUTING and OUTPUT, where install puts them; only when the chains still cannot go (someone jumps to them from
+# elsewhere) is the whole nat table read, streamed through grep, to find the other jumps.
 remove_from_backend() {
-  local family=$1 chain removed=()
-  have "$(tool "$family" -save)" || return 0
-  read_tables "$family"
-  for chain in "$CHAIN" "$HOST_CHAIN"; do has_chain "$chain" && removed+=("$chain"); done
+  local family=$1 chain removed=() transaction others
+  have "$(tool "$family")" && have "$(tool "$family" -restore)" || return 0
+  for chain in "$CHAIN" "$HOST_CHAIN"; do list_chain "$family" nat "$chain" && removed+=("$chain"); done
   ((${#removed[@]} > 0)) || return 0
-  {
+  list_parents "$family"
+  transaction=$(
     echo "*nat"
-    for chain in "${removed[@]}"; do remove_chain_lines "$chain"; done
+    for chain in "${removed[@]}"; do
+      { jumps_in "$PREROUTING_RULES" "$chain"; jumps_in "$OUTPUT_RULES" "$chain"; } | deletions
+      echo "-F $chain"
+      echo "-X $chain"
+    done
     echo "COMMIT"
-  } | "$(tool "$family" -restore)" -w "$XTABLES_WAIT" --noflush || die 1 "IPv$family: removing ${removed[*]} ($BACKEND) failed"
+  )
+  if ! restore "$family" "$transaction"; then
+    log "IPv$family: removing ${removed[*]} ($BACKEND) failed (${RESTORED##*$'\n'}); looking for jumps to them in the whole nat table"
+    others=$(other_jumps "$family" "${removed[@]}") || exit
+    transaction=$(
+      echo "*nat"
+      printf '%s\n' "$others" | deletions
+      for chain in "${removed[@]}"; do echo "-F $chain"; echo "-X $chain"; done
+      echo "COMMIT"
+    )
+    restore "$family" "$transaction" ||
+      die 1 "IPv$family: removing ${removed[*]} ($BACKEND) failed: ${RESTORED##*$'\n'}"
+  fi
   log "IPv$family: removed ${removed[*]} and the jumps to them (backend $BACKEND)"
+}
+
+# Every rule of the nat table of FAMILY that jumps to one of CHAINS, from iptables-save streamed through awk: only
+# those rules and the save's own messages are kept, never the table.
+other_jumps() {
+  local family=$1 save pattern output status
+  shift
+  save=$(tool "$family" -save)
+  pattern=$(IFS='|'; echo "$*")
+  output=$({ "$save" -t nat 2>&1 || echo "metadata-proxy: exit $?"; } | awk -v jump="-j ($pattern)\$" '
+    /^-A / { if ($0 ~ jump) print; next }
+    /^[:*#]/ || $0 == "COMMIT" { next }
+    { print }')
+  if [[ $output =~ metadata-proxy:\ exit\ ([0-9]+) ]]; then
+    status=${BASH_REMATCH[1]}
+    tool_failed "$save -t nat" "$status" "$(printf '%s\n' "$output" | grep -v '^metadata-proxy: exit ' || true)"
+  fi
+  printf '%s\n' "$output" | grep -E -- '^-A ' || true
 }
 
 cmd_uninstall() {

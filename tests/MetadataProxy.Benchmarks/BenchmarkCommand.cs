@@ -1,13 +1,19 @@
 namespace MetadataProxy.Benchmarks;
 
 /// <summary>
-/// Which benchmark to run: <c>plugin [runs] [binary]</c> for the credential provider's start-to-answer time, anything
-/// else (the default, unchanged) for the hot path: <c>[seconds] [clients]</c>.
+/// Which benchmark to run: <c>plugin [runs] [binary]</c> for the credential provider's start-to-answer time,
+/// <c>script [services] [backends] [before]</c> for the interception script on a node with many kube-proxy services,
+/// anything else (the default, unchanged) for the hot path: <c>[seconds] [clients]</c>.
 /// </summary>
 internal static class BenchmarkCommand
 {
     public static Task Main(string[] args) =>
-        args is ["plugin", .. var rest] ? PluginBenchmark.RunAsync(rest) : HotPathBenchmark.RunAsync(args);
+        args switch
+        {
+            ["plugin", .. var rest] => PluginBenchmark.RunAsync(rest),
+            ["script", .. var rest] => ScriptBenchmark.RunAsync(rest),
+            _ => HotPathBenchmark.RunAsync(args),
+        };
 
     public static bool IsDebug()
     {

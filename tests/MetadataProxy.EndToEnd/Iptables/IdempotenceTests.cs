@@ -118,6 +118,25 @@ public sealed class IdempotenceTests
     }
 
     [Fact]
+    public async Task Uninstall_AnotherChainAlsoJumpsToOurs_RemovesThatJumpTooAndRestoresEveryTable()
+    {
+        await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "iptables-legacy", "conntrack");
+        await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
+        await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
+        var before = await SnapshotAsync(lab);
+        var script = new InterceptionScript(lab);
+        (await script.InstallAsync()).EnsureSuccess();
+        // A jump the script never makes and does not look for first (it lists PREROUTING and OUTPUT only).
+        (await lab.ExecAsync(lab.NodeNamespace, "iptables-nft", "-t", "nat", "-A", "KUBE-SERVICES", "-j", "METADATA-PROXY")).EnsureSuccess();
+
+        var uninstall = await script.UninstallAsync();
+
+        Assert.True(uninstall.Succeeded, uninstall.ToString());
+        Assert.Contains("looking for jumps to them in the whole nat table", uninstall.StandardError, StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(lab));
+    }
+
+    [Fact]
     public async Task Uninstall_NothingInstalled_SucceedsAndChangesNothing()
     {
         await LabRequirements.SkipUnlessAvailableAsync("iptables-nft", "ip6tables-nft", "iptables-legacy");
