@@ -16,7 +16,7 @@ public sealed class BaseManifestTests
             [
                 "ClusterRole/metadata-proxy", "ClusterRoleBinding/metadata-proxy", "ConfigMap/metadata-proxy-config",
                 "ConfigMap/metadata-proxy-interception", "DaemonSet/metadata-proxy", "Namespace/metadata-proxy",
-                "ServiceAccount/metadata-proxy",
+                "ResourceQuota/metadata-proxy-critical-pods", "ServiceAccount/metadata-proxy",
             ],
             rendered.Objects.Select(o => $"{Kind(o)}/{WithoutHashSuffix(o)}").Order(StringComparer.Ordinal));
         Assert.All(
@@ -68,7 +68,8 @@ public sealed class BaseManifestTests
         var pod = At(daemonSet, "spec", "template", "spec");
 
         Assert.True(At(pod, "hostNetwork").GetBoolean());
-        Assert.Equal("ClusterFirstWithHostNet", At(pod, "dnsPolicy").GetString());
+        // The node's resolver: no token depends on CoreDNS.
+        Assert.Equal("Default", At(pod, "dnsPolicy").GetString());
         Assert.Equal("system-node-critical", At(pod, "priorityClassName").GetString());
         Assert.Equal("metadata-proxy", At(pod, "serviceAccountName").GetString());
         // Every taint, NoExecute included: a node without its metadata server must not run pods that need it.
@@ -77,6 +78,35 @@ public sealed class BaseManifestTests
         Assert.Equal("Exists", At(toleration, "operator").GetString());
         Assert.Equal("RollingUpdate", At(daemonSet, "spec", "updateStrategy", "type").GetString());
         Assert.Equal("10%", At(daemonSet, "spec", "updateStrategy", "rollingUpdate", "maxUnavailable").GetString());
+    }
+
+    [Fact]
+    public async Task Kustomize_ResourceQuota_AdmitsTheDaemonSetsPriorityClassInItsNamespace()
+    {
+        await SkipUnlessKubectlAsync();
+        var rendered = await KustomizeAsync();
+        var daemonSet = rendered.Single("DaemonSet");
+        var quota = rendered.Single("ResourceQuota");
+
+        Assert.Equal(Namespace(daemonSet), Namespace(quota));
+        var scope = Assert.Single(At(quota, "spec", "scopeSelector", "matchExpressions").EnumerateArray());
+        Assert.Equal(("PriorityClass", "In"), (At(scope, "scopeName").GetString(), At(scope, "operator").GetString()));
+        Assert.Equal([At(daemonSet, "spec", "template", "spec", "priorityClassName").GetString()!], Strings(At(scope, "values")));
+        // Room for one pod per node of the largest supported cluster (5,000 nodes), twice over during a rollout.
+        Assert.True(int.Parse(At(quota, "spec", "hard", "pods").GetString()!, System.Globalization.CultureInfo.InvariantCulture) >= 10_000);
+    }
+
+    [Fact]
+    public async Task Kustomize_OptIn_RunsOnlyOnLabelledLinuxNodesWhileTheBaseRunsOnAll()
+    {
+        await SkipUnlessKubectlAsync();
+        var all = At((await KustomizeAsync()).Single("DaemonSet"), "spec", "template", "spec", "nodeSelector");
+        var optIn = At((await KustomizeWithComponentsAsync("opt-in")).Single("DaemonSet"), "spec", "template", "spec", "nodeSelector");
+
+        Assert.Equal(["kubernetes.io/os"], all.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(
+            [("kubernetes.io/os", "linux"), ("metadataproxy.io/enabled", "true")],
+            optIn.EnumerateObject().Select(p => (p.Name, p.Value.GetString()!)).Order());
     }
 
     [Fact]

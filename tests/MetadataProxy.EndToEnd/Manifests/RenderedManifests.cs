@@ -28,6 +28,32 @@ internal sealed class RenderedManifests(IReadOnlyList<JsonElement> objects)
         return await FromYamlAsync(yaml.EnsureSuccess().StandardOutput);
     }
 
+    /// <summary>
+    /// The base with components of manifests/ (e.g. <c>hardening</c>), through an overlay in a temporary directory:
+    /// kustomize builds no overlay inside its own base, and wants the paths relative.
+    /// </summary>
+    public static async Task<RenderedManifests> KustomizeWithComponentsAsync(params string[] components)
+    {
+        var overlay = Directory.CreateTempSubdirectory("metadata-proxy-overlay-");
+        try
+        {
+            var manifests = Path.GetRelativePath(overlay.FullName, RepositoryFiles.Manifests);
+            await File.WriteAllTextAsync(
+                Path.Combine(overlay.FullName, "kustomization.yaml"),
+                $"resources: [{manifests}]\ncomponents: [{string.Join(", ", components.Select(c => $"{manifests}/{c}"))}]\n");
+            var yaml = await ProcessRunner.RunAsync(["kubectl", "kustomize", overlay.FullName]);
+            return await FromYamlAsync(yaml.EnsureSuccess().StandardOutput);
+        }
+        finally
+        {
+            overlay.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A YAML file of manifests/ (relative path), rendered as it is.</summary>
+    public static async Task<RenderedManifests> FileAsync(string relativePath) =>
+        await FromYamlAsync(await File.ReadAllTextAsync(Path.Combine(RepositoryFiles.Manifests, relativePath)));
+
     public static async Task<RenderedManifests> FromYamlAsync(string yaml)
     {
         var json = await ProcessRunner.RunAsync(
