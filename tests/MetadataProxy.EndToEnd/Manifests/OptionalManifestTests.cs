@@ -3,7 +3,7 @@ using static MetadataProxy.EndToEnd.Manifests.RenderedManifests;
 
 namespace MetadataProxy.EndToEnd.Manifests;
 
-/// <summary>What sits beside the base: the example workload, the per-node uninstall Job and the DNS entries.</summary>
+/// <summary>What sits beside the base: the example workload, the uninstall component and the DNS entries.</summary>
 public sealed class OptionalManifestTests
 {
     [Fact]
@@ -28,42 +28,65 @@ public sealed class OptionalManifestTests
         var rendered = await KustomizeAsync();
 
         Assert.DoesNotContain(rendered.Objects, o => Kind(o) is "Job" or "Deployment" || Name(o) == "coredns-custom");
+        // Nor the optional components and the monitoring pack (CRDs a cluster may not have).
+        Assert.DoesNotContain(rendered.Objects, o => Kind(o) is "ValidatingAdmissionPolicy" or "ValidatingAdmissionPolicyBinding" or "PodMonitor" or "PrometheusRule");
+        Assert.DoesNotContain("metadataproxy.io/enabled", At(rendered.Single("DaemonSet"), "spec", "template", "spec", "nodeSelector").GetRawText(), StringComparison.Ordinal);
         // The kubelet's audience grant (manifests/kubelet/) is for KEP-4412 clusters only.
         Assert.DoesNotContain(rendered.Objects, o => Name(o) == "metadata-proxy-kubelet-token-audience");
     }
 
     [Fact]
-    public async Task UninstallJob_ForOneNode_RunsUninstallThereWithTheInitImage()
+    public async Task Uninstall_Component_TurnsEveryNodesAgentIntoTheRemoverWithTheImageKustomizeSet()
     {
         await SkipUnlessKubectlAsync();
-        var template = await File.ReadAllTextAsync(Path.Combine(RepositoryFiles.Manifests, "uninstall", "job.yaml"), TestContext.Current.CancellationToken);
-        var job = (await FromYamlAsync(template.Replace("NODE_NAME", "node-7", StringComparison.Ordinal))).Single("Job");
-        var initImage = At((await KustomizeAsync()).Single("DaemonSet"), "spec", "template", "spec", "initContainers", 0, "image").GetString();
+        const string Images = """
+            images:
+              - name: ghcr.io/metadata-proxy/metadata-proxy
+                newName: registry.example/mp
+            """;
+        var install = (await KustomizeWithComponentsAsync([], Images)).Single("DaemonSet");
+        var remover = (await KustomizeWithComponentsAsync(["uninstall"], Images)).Single("DaemonSet");
+        var installPod = At(install, "spec", "template", "spec");
+        var pod = At(remover, "spec", "template", "spec");
+        var installer = BaseManifestTests.InitContainer(installPod, "install-interception");
 
-        var pod = At(job, "spec", "template", "spec");
-        Assert.Equal("node-7", At(pod, "nodeName").GetString());
-        Assert.True(At(pod, "hostNetwork").GetBoolean());
-        Assert.Equal("Exists", At(pod, "tolerations", 0, "operator").GetString());
-        var container = Assert.Single(At(pod, "containers").EnumerateArray());
-        Assert.Equal(["metadata-proxy-iptables", "uninstall"], Strings(At(container, "command")));
-        Assert.Equal(initImage, At(container, "image").GetString());
-        Assert.Equal(["NET_ADMIN", "NET_RAW"], Strings(At(container, "securityContext", "capabilities", "add")));
-        Assert.Equal("metadata-proxy", Namespace(job));
+        // The same DaemonSet: applying it replaces the server on every node it runs on, all at once.
+        Assert.Equal(Name(install), Name(remover));
+        Assert.Equal("100%", At(remover, "spec", "updateStrategy", "rollingUpdate", "maxUnavailable").GetString());
+        foreach (var field in new[] { "nodeSelector", "tolerations", "hostNetwork", "priorityClassName" })
+            Assert.Equal(At(installPod, field).GetRawText(), At(pod, field).GetRawText());
+        Assert.False(At(pod, "automountServiceAccountToken").GetBoolean());
+
+        var uninstall = Assert.Single(At(pod, "initContainers").EnumerateArray());
+        Assert.Equal("uninstall-interception", At(uninstall, "name").GetString());
+        Assert.Equal(["metadata-proxy-iptables", "uninstall"], Strings(At(uninstall, "command")));
+        // The image the overlay set, rewritten like the install's; and everything else the install had to find what it
+        // installed: its settings, the hosts file, the locks, the capabilities.
+        Assert.Equal("registry.example/mp:dev-init", At(installer, "image").GetString());
+        foreach (var field in new[] { "image", "envFrom", "env", "volumeMounts", "securityContext" })
+            Assert.Equal(At(installer, field).GetRawText(), At(uninstall, field).GetRawText());
+        foreach (var mount in BaseManifestTests.Mounts(uninstall))
+            Assert.Contains(At(pod, "volumes").EnumerateArray(), v => At(v, "name").GetString() == mount);
+
+        var done = Assert.Single(At(pod, "containers").EnumerateArray());
+        Assert.Equal(At(installer, "image").GetString(), At(done, "image").GetString());
+        Assert.True(At(done, "securityContext", "runAsNonRoot").GetBoolean());
+        Assert.Equal(["ALL"], Strings(At(done, "securityContext", "capabilities", "drop")));
+        Assert.False(At(done, "securityContext", "capabilities").TryGetProperty("add", out _));
+        Assert.False(At(done, "securityContext", "allowPrivilegeEscalation").GetBoolean());
     }
 
     [Fact]
-    public async Task UninstallJob_ForOneNode_RemovesTheHostDnsLineFromTheHostsHostsFile()
+    public async Task Uninstall_WithOptIn_RemovesFromTheLabelledNodesTheInstallRanOn()
     {
         await SkipUnlessKubectlAsync();
-        var template = await File.ReadAllTextAsync(Path.Combine(RepositoryFiles.Manifests, "uninstall", "job.yaml"), TestContext.Current.CancellationToken);
-        var pod = At((await FromYamlAsync(template.Replace("NODE_NAME", "node-7", StringComparison.Ordinal))).Single("Job"), "spec", "template", "spec");
-        var daemonSetPod = At((await KustomizeAsync()).Single("DaemonSet"), "spec", "template", "spec");
-        var container = Assert.Single(At(pod, "containers").EnumerateArray());
+        var install = (await KustomizeWithComponentsAsync("opt-in")).Single("DaemonSet");
+        var remover = (await KustomizeWithComponentsAsync("opt-in", "uninstall")).Single("DaemonSet");
 
-        // The same file at the same path as the DaemonSet's init container, which may have added the line.
-        Assert.Equal(BaseManifestTests.Volume(daemonSetPod, "host-etc-hosts").GetRawText(), BaseManifestTests.Volume(pod, "host-etc-hosts").GetRawText());
-        Assert.Equal("/host/etc/hosts", At(BaseManifestTests.Mount(container, "host-etc-hosts"), "mountPath").GetString());
-        Assert.Equal(BaseManifestTests.EnvValue(BaseManifestTests.InitContainer(daemonSetPod, "install-interception"), "HOSTS_FILE"), BaseManifestTests.EnvValue(container, "HOSTS_FILE"));
+        Assert.Equal(
+            At(install, "spec", "template", "spec", "nodeSelector").GetRawText(),
+            At(remover, "spec", "template", "spec", "nodeSelector").GetRawText());
+        Assert.Equal(["metadata-proxy-iptables", "uninstall"], Strings(At(remover, "spec", "template", "spec", "initContainers", 0, "command")));
     }
 
     [Fact]

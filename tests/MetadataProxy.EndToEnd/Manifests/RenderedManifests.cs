@@ -32,7 +32,11 @@ internal sealed class RenderedManifests(IReadOnlyList<JsonElement> objects)
     /// The base with components of manifests/ (e.g. <c>hardening</c>), through an overlay in a temporary directory:
     /// kustomize builds no overlay inside its own base, and wants the paths relative.
     /// </summary>
-    public static async Task<RenderedManifests> KustomizeWithComponentsAsync(params string[] components)
+    public static async Task<RenderedManifests> KustomizeWithComponentsAsync(params string[] components) =>
+        await KustomizeWithComponentsAsync(components, "");
+
+    /// <summary>As above, with more of the overlay's kustomization.yaml (e.g. an <c>images:</c> list).</summary>
+    public static async Task<RenderedManifests> KustomizeWithComponentsAsync(string[] components, string moreKustomization)
     {
         var overlay = Directory.CreateTempSubdirectory("metadata-proxy-overlay-");
         try
@@ -40,7 +44,7 @@ internal sealed class RenderedManifests(IReadOnlyList<JsonElement> objects)
             var manifests = Path.GetRelativePath(overlay.FullName, RepositoryFiles.Manifests);
             await File.WriteAllTextAsync(
                 Path.Combine(overlay.FullName, "kustomization.yaml"),
-                $"resources: [{manifests}]\ncomponents: [{string.Join(", ", components.Select(c => $"{manifests}/{c}"))}]\n");
+                $"resources: [{manifests}]\ncomponents: [{string.Join(", ", components.Select(c => $"{manifests}/{c}"))}]\n{moreKustomization}");
             var yaml = await ProcessRunner.RunAsync(["kubectl", "kustomize", overlay.FullName]);
             return await FromYamlAsync(yaml.EnsureSuccess().StandardOutput);
         }
