@@ -1,0 +1,154 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MetadataProxy.EndToEnd.Lab;
+using static MetadataProxy.EndToEnd.Manifests.RenderedManifests;
+
+namespace MetadataProxy.EndToEnd.Manifests;
+
+/// <summary>
+/// manifests/monitoring/: the PodMonitor scrapes the agents' admin port, and every alert rule and dashboard query
+/// reads only metrics the server exports (the names in src/MetadataProxy's Create* calls).
+/// </summary>
+public sealed partial class MonitoringManifestTests
+{
+    [Fact]
+    public void PromQl_MetricNames_AreTheSelectorsNotFunctionsLabelsOrRanges()
+    {
+        const string Expression = """
+            histogram_quantile(0.99, sum by (namespace, le) (rate(a_seconds_bucket{outcome=~"ok|b", x="y(z)"}[$__rate_interval])))
+              / on (pod) group_left sum without (code) (b_total offset 5m) > bool 1e3 or up{job="j"} == 0
+            """;
+
+        Assert.Equal(["a_seconds_bucket", "b_total", "up"], PromQl.MetricNames(Expression));
+        Assert.Equal(["ok", "b"], PromQl.LabelValues(Expression, "outcome"));
+        Assert.True(PromQl.IsBalanced(Expression));
+        Assert.False(PromQl.IsBalanced("sum(rate(a_total[5m])"));
+        Assert.False(PromQl.IsBalanced("a_total{x=\"y\"]"));
+    }
+
+    [Fact]
+    public async Task Kustomize_Monitoring_ScrapesTheAgentsAdminPortInItsNamespace()
+    {
+        await SkipUnlessKubectlAsync();
+        var monitoring = await KustomizeAsync("monitoring");
+        var daemonSet = (await KustomizeAsync()).Single("DaemonSet");
+        var podMonitor = monitoring.Single("PodMonitor");
+        var endpoint = Assert.Single(At(podMonitor, "spec", "podMetricsEndpoints").EnumerateArray());
+        var server = At(daemonSet, "spec", "template", "spec", "containers", 0);
+
+        Assert.Equal("monitoring.coreos.com/v1", At(podMonitor, "apiVersion").GetString());
+        Assert.Equal(Namespace(daemonSet), Namespace(podMonitor));
+        Assert.All(At(podMonitor, "spec", "selector", "matchLabels").EnumerateObject(), label =>
+            Assert.Equal(label.Value.GetString(), At(daemonSet, "spec", "template", "metadata", "labels", label.Name).GetString()));
+        Assert.Equal("/metrics", At(endpoint, "path").GetString());
+        Assert.Contains(At(server, "ports").EnumerateArray(), p => At(p, "name").GetString() == At(endpoint, "port").GetString());
+        Assert.Equal("admin", At(endpoint, "port").GetString());
+        Assert.Equal(Namespace(daemonSet), Namespace(monitoring.Single("PrometheusRule")));
+
+        var dashboard = monitoring.Single("ConfigMap");
+        Assert.Equal("1", At(dashboard, "metadata", "labels", "grafana_dashboard").GetString());
+        using var json = JsonDocument.Parse(At(dashboard, "data", "grafana-dashboard.json").GetString()!);
+        Assert.Equal("metadata-proxy", At(json.RootElement, "uid").GetString());
+    }
+
+    [Fact]
+    public async Task Rules_EveryAlertReadsOnlyExportedMetricsAndSaysWhatIsWrong()
+    {
+        await SkipUnlessKubectlAsync();
+        var monitoring = await KustomizeAsync("monitoring");
+        var rules = At(monitoring.Single("PrometheusRule"), "spec", "groups").EnumerateArray()
+            .SelectMany(g => At(g, "rules").EnumerateArray()).ToList();
+        var job = $"{Namespace(monitoring.Single("PodMonitor"))}/{Name(monitoring.Single("PodMonitor"))}";
+
+        Assert.NotEmpty(rules);
+        Assert.All(rules, rule =>
+        {
+            var alert = At(rule, "alert").GetString()!;
+            var expression = At(rule, "expr").GetString()!;
+            Assert.True(PromQl.IsBalanced(expression), $"{alert}: unbalanced {expression}");
+            AssertReadsOnlyExportedMetrics(alert, expression);
+            Assert.All(PromQl.LabelValues(expression, "job"), j => Assert.Equal(job, j));
+            Assert.Contains(At(rule, "labels", "severity").GetString(), new[] { "warning", "critical" });
+            Assert.False(string.IsNullOrWhiteSpace(At(rule, "annotations", "summary").GetString()), alert);
+        });
+    }
+
+    [Fact]
+    public async Task Rules_CoverTheWatchRefusalsUnavailabilityAndUpstream()
+    {
+        await SkipUnlessKubectlAsync();
+        var rules = At((await KustomizeAsync("monitoring")).Single("PrometheusRule"), "spec", "groups").EnumerateArray()
+            .SelectMany(g => At(g, "rules").EnumerateArray())
+            .ToDictionary(r => At(r, "alert").GetString()!, r => At(r, "expr").GetString()!);
+
+        Assert.Contains("metadata_proxy_pod_watch_last_event_age_seconds", PromQl.MetricNames(rules["MetadataProxyPodWatchStale"]));
+        Assert.Contains("code=\"503\"", rules["MetadataProxyHigh503Rate"], StringComparison.Ordinal);
+        Assert.Contains("caller_unknown", PromQl.LabelValues(rules["MetadataProxyHighRefusalRate"], "outcome"));
+        Assert.Equal(["upstream_unavailable", "upstream_rejected", "subject_token_rejected"], PromQl.LabelValues(rules["MetadataProxyUpstreamErrors"], "outcome"));
+        Assert.Equal(["up"], PromQl.MetricNames(rules["MetadataProxyDown"]));
+    }
+
+    [Fact]
+    public async Task Dashboard_EveryQueryReadsOnlyExportedMetrics()
+    {
+        using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(
+            Path.Combine(RepositoryFiles.Manifests, "monitoring", "grafana-dashboard.json"), TestContext.Current.CancellationToken));
+        var targets = At(dashboard.RootElement, "panels").EnumerateArray()
+            .SelectMany(p => At(p, "targets").EnumerateArray().Select(t => (Panel: At(p, "title").GetString()!, Expression: At(t, "expr").GetString()!)))
+            .ToList();
+
+        Assert.True(targets.Count >= 10, $"{targets.Count} queries");
+        Assert.All(targets, t =>
+        {
+            Assert.True(PromQl.IsBalanced(t.Expression), $"{t.Panel}: unbalanced {t.Expression}");
+            AssertReadsOnlyExportedMetrics(t.Panel, t.Expression);
+        });
+        // Panel ids are unique, so Grafana keeps every panel.
+        var ids = At(dashboard.RootElement, "panels").EnumerateArray().Select(p => At(p, "id").GetInt32()).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    /// <summary>
+    /// Every metric name is exported by the server (a histogram as its _bucket, _sum and _count series) or is
+    /// Prometheus's own <c>up</c>; every <c>outcome</c> value is one the server sets.
+    /// </summary>
+    private static void AssertReadsOnlyExportedMetrics(string what, string expression)
+    {
+        var names = PromQl.MetricNames(expression);
+        Assert.True(names.Count > 0, $"{what}: no metric in {expression}");
+        foreach (var name in names)
+            Assert.True(Exported.Value.Names.Contains(name), $"{what}: {name} is not a metric the server exports ({expression})");
+        foreach (var outcome in PromQl.LabelValues(expression, "outcome"))
+            Assert.True(Exported.Value.Strings.Contains(outcome), $"{what}: outcome \"{outcome}\" is never set by the server");
+    }
+
+    private static readonly Lazy<(HashSet<string> Names, HashSet<string> Strings)> Exported = new(() =>
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal) { "up" };
+        var strings = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepositoryFiles.Root, "src", "MetadataProxy"), "*.cs", SearchOption.AllDirectories)
+                     .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
+        {
+            var source = File.ReadAllText(file);
+            foreach (Match m in MetricDefinition().Matches(source))
+            {
+                var name = m.Groups["name"].Value;
+                names.Add(name);
+                if (m.Groups["type"].Value == "Histogram")
+                    names.UnionWith([name + "_bucket", name + "_sum", name + "_count"]);
+            }
+
+            if (file.EndsWith("ProxyMetrics.cs", StringComparison.Ordinal))
+                strings.UnionWith(StringLiteral().Matches(source).Select(m => m.Groups[1].Value));
+        }
+
+        Assert.Contains("metadata_proxy_requests_total", names);
+        return (names, strings);
+    });
+
+    [GeneratedRegex(@"Create(?<type>Counter|Gauge|Histogram|Summary)\(\s*""(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)""")]
+    private static partial Regex MetricDefinition();
+
+    [GeneratedRegex("\"([a-z0-9_]+)\"")]
+    private static partial Regex StringLiteral();
+}
