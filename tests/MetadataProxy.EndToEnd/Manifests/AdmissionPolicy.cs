@@ -91,10 +91,10 @@ internal sealed class AdmissionPolicy(JsonElement policy, JsonElement parameters
     };
 }
 
-/// <summary>The parts of an admission review a policy reads: who, what, and the objects.</summary>
+/// <summary>The parts of an admission review a policy reads: who (<paramref name="Extra"/> null: a credential with no extra at all), what, and the objects.</summary>
 internal sealed record AdmissionRequest(
     string Operation, string Group, string Resource, string SubResource, string Name, string? Namespace,
-    string UserName, IReadOnlyDictionary<string, IReadOnlyList<string>> Extra, JsonElement Object, JsonElement? OldObject)
+    string UserName, IReadOnlyDictionary<string, IReadOnlyList<string>>? Extra, JsonElement Object, JsonElement? OldObject)
 {
     public Dictionary<string, object?> ToCel() => new()
     {
@@ -103,10 +103,12 @@ internal sealed record AdmissionRequest(
         ["subResource"] = SubResource,
         ["name"] = Name,
         ["namespace"] = Namespace ?? "",
-        ["userInfo"] = new Dictionary<string, object?>
-        {
-            ["username"] = UserName,
-            ["extra"] = Extra.ToDictionary(p => p.Key, p => (object?)p.Value.Select(v => (object?)v).ToList()),
-        },
+        ["userInfo"] = Extra is null
+            ? new Dictionary<string, object?> { ["username"] = UserName }
+            : new Dictionary<string, object?>
+            {
+                ["username"] = UserName,
+                ["extra"] = Extra.ToDictionary(p => p.Key, p => (object?)p.Value.Select(v => (object?)v).ToList()),
+            },
     };
 }

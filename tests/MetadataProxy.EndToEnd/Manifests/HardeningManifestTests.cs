@@ -109,6 +109,8 @@ public sealed class HardeningManifestTests
 
         Assert.StartsWith("the metadata-proxy agent's credential names no node", Assert.IsType<AdmissionDecision.Denied>(policy.Evaluate(token)).Message, StringComparison.Ordinal);
         Assert.StartsWith("the metadata-proxy agent's credential names no node", Assert.IsType<AdmissionDecision.Denied>(policy.Evaluate(patch)).Message, StringComparison.Ordinal);
+        // A credential with no extra at all (a legacy Secret token): the same clear denial, not an evaluation error.
+        Assert.StartsWith("the metadata-proxy agent's credential names no node", Assert.IsType<AdmissionDecision.Denied>(policy.Evaluate(token with { Extra = null })).Message, StringComparison.Ordinal);
     }
 
     [Fact]
