@@ -18,7 +18,8 @@ public sealed class UninstallAfterHostIdentityTests
         Assert.True(served == new CurlAnswer(0, 200, ServerLab.NodeGsa, ""), $"{served}\nserver output:\n{lab.Server.Output}");
 
         Assert.Equal(0, await lab.Server.StopAsync(TimeSpan.FromSeconds(10)));
-        // The Job runs with its own environment (manifests/uninstall/job.yaml), not interception.env.
+        // The bare minimum uninstall needs: it removes the host chain and the hosts line whatever HOST_INTERCEPTION and
+        // HOST_DNS say now (manifests/uninstall/ runs it with interception.env, which must not matter).
         var uninstall = await new Iptables.InterceptionScript(lab.Lab).UninstallAsync(
             new Dictionary<string, string>
             {
