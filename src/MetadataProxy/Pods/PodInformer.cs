@@ -95,6 +95,8 @@ internal sealed partial class PodInformer(
                 _current = false;
                 metrics.PodWatchFailed();
                 var delay = _backoff.Next();
+                if (RetryAfter.Of(e) is { } asked && asked > delay)
+                    delay = asked; // A throttling API server said when to come back: honour it.
                 Log.Failed(logger, e.Message, delay.TotalSeconds);
                 await Task.Delay(delay, time, stoppingToken);
             }

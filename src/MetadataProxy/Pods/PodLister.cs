@@ -59,8 +59,10 @@ internal sealed class PodLister(IKubernetes client, KubernetesCallLimiter limite
             _recent[address] = (time.GetUtcNow().UtcTicks, pods);
             return pods;
         }
-        catch (HttpOperationException)
+        catch (HttpOperationException e)
         {
+            if (RetryAfter.Of(e) is { } asked)
+                Interlocked.Exchange(ref _downUntilTicks, (time.GetUtcNow() + asked).UtcTicks);
             // The API server answered (throttling, an error): it is not down, but this address asks again only
             // after the reuse interval.
             _recent[address] = (time.GetUtcNow().UtcTicks, null);

@@ -43,6 +43,12 @@ public sealed class KubernetesTestServer : IAsyncDisposable
 
     public int PodListCalls => _counters.PodLists;
 
+    /// <summary>Pod lists sent with resourceVersion=0 (served from the watch cache on a real API server).</summary>
+    public int PodListsFromCache => _counters.PodListsFromCache;
+
+    /// <summary>Requests answered 429 while <see cref="Throttle"/> was on.</summary>
+    public int ThrottledRequests => _counters.ThrottledRequests;
+
     public int PodWatchCalls => _counters.PodWatches;
 
     public int PodGets => _counters.PodGets;
@@ -141,6 +147,21 @@ public sealed class KubernetesTestServer : IAsyncDisposable
     public V1Node? GetNode(string name) => _store.GetNode(name);
 
     public V1Node UpdateNode(string name, Action<V1Node> mutate) => _store.UpdateNode(name, mutate);
+
+    /// <summary>Stalled watches: every open (and new) watch stream stays open but sends nothing, bookmarks included.</summary>
+    public void StallWatches() => _settings.WatchStall.On();
+
+    /// <summary>Stalled watch streams flow again, the queued lines first.</summary>
+    public void ResumeWatches() => _settings.WatchStall.Off();
+
+    /// <summary>Throttling (API Priority and Fairness): every API request answers 429 with Retry-After
+    /// <paramref name="retryAfterSeconds"/>, until <see cref="StopThrottling"/>.</summary>
+    public void Throttle(int retryAfterSeconds) => _settings.ThrottleRetryAfterSeconds = retryAfterSeconds;
+
+    public void StopThrottling() => _settings.ThrottleRetryAfterSeconds = null;
+
+    /// <summary>Completes once every open watch has been sent (flushed) every change made so far.</summary>
+    public Task WaitForDeliveryAsync(CancellationToken ct = default) => _store.WaitForDeliveryAsync(ct);
 
     /// <summary>Cuts every open watch connection mid-stream.</summary>
     public void DropWatches() => _store.AbortWatches();

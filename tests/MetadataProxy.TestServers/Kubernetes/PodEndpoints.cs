@@ -56,7 +56,7 @@ internal static class PodEndpoints
             return;
         }
 
-        counters.PodList();
+        counters.PodList(fromCache: resourceVersion == "0");
         var (current, items) = store.ListPods(p => (ns is null || p.Metadata.NamespaceProperty == ns) && selector.Matches(p));
         foreach (var item in items)
         {

@@ -8,6 +8,8 @@ internal sealed class ServerCounters
     private readonly List<TokenRequestRecord> _tokenRequests = [];
     private readonly List<Corev1Event> _events = [];
     private int _podLists;
+    private int _podListsFromCache;
+    private int _throttled;
     private int _podWatches;
     private int _podGets;
     private int _serviceAccountGets;
@@ -16,6 +18,13 @@ internal sealed class ServerCounters
     private int _tokenReviews;
 
     public int PodLists => Volatile.Read(ref _podLists);
+
+    /// <summary>Lists with resourceVersion=0: served from the watch cache, not a quorum read.</summary>
+    public int PodListsFromCache => Volatile.Read(ref _podListsFromCache);
+
+    public int ThrottledRequests => Volatile.Read(ref _throttled);
+
+    public void Throttled() => Interlocked.Increment(ref _throttled);
 
     public int PodWatches => Volatile.Read(ref _podWatches);
 
@@ -53,7 +62,14 @@ internal sealed class ServerCounters
         }
     }
 
-    public void PodList() => Interlocked.Increment(ref _podLists);
+    public void PodList(bool fromCache)
+    {
+        Interlocked.Increment(ref _podLists);
+        if (fromCache)
+        {
+            Interlocked.Increment(ref _podListsFromCache);
+        }
+    }
 
     public void PodWatch() => Interlocked.Increment(ref _podWatches);
 
