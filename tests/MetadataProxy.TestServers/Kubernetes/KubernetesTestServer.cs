@@ -49,6 +49,9 @@ public sealed class KubernetesTestServer : IAsyncDisposable
     /// <summary>Requests answered 429 while <see cref="Throttle"/> was on.</summary>
     public int ThrottledRequests => _counters.ThrottledRequests;
 
+    /// <summary>Watch requests (<c>watch=true</c>) answered 429 while <see cref="Throttle"/> was on.</summary>
+    public int ThrottledWatches => _counters.ThrottledWatches;
+
     public int PodWatchCalls => _counters.PodWatches;
 
     public int PodGets => _counters.PodGets;

@@ -23,7 +23,7 @@ internal sealed class RequestGate(RequestDelegate next, Outage outage, ServerSet
 
         if (settings.ThrottleRetryAfterSeconds is { } retryAfter)
         {
-            counters.Throttled();
+            counters.Throttled(watch: context.Request.Query["watch"] is ["true" or "1"]);
             context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return KubeResults.WriteStatusAsync(context, KubeStatus.TooManyRequests(retryAfter));
         }

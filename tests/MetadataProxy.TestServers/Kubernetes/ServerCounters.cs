@@ -10,6 +10,7 @@ internal sealed class ServerCounters
     private int _podLists;
     private int _podListsFromCache;
     private int _throttled;
+    private int _throttledWatches;
     private int _podWatches;
     private int _podGets;
     private int _serviceAccountGets;
@@ -24,7 +25,16 @@ internal sealed class ServerCounters
 
     public int ThrottledRequests => Volatile.Read(ref _throttled);
 
-    public void Throttled() => Interlocked.Increment(ref _throttled);
+    public int ThrottledWatches => Volatile.Read(ref _throttledWatches);
+
+    public void Throttled(bool watch)
+    {
+        Interlocked.Increment(ref _throttled);
+        if (watch)
+        {
+            Interlocked.Increment(ref _throttledWatches);
+        }
+    }
 
     public int PodWatches => Volatile.Read(ref _podWatches);
 
