@@ -50,6 +50,7 @@ internal static class PodEndpoints
         if (IsTrue(query["watch"]))
         {
             counters.PodWatch();
+            counters.WatchProtocol(context.Request.Protocol);
             int? timeoutSeconds = int.TryParse(query["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
             var request = new PodWatchRequest(ns, selector, from, IsTrue(query["allowWatchBookmarks"]), timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
             await PodWatchStream.RunAsync(context, store, settings, request);

@@ -7,6 +7,7 @@ internal sealed class ServerCounters
     private readonly Lock _gate = new();
     private readonly List<TokenRequestRecord> _tokenRequests = [];
     private readonly List<Corev1Event> _events = [];
+    private readonly List<string> _watchProtocols = [];
     private int _podLists;
     private int _podListsFromCache;
     private int _throttled;
@@ -37,6 +38,25 @@ internal sealed class ServerCounters
     }
 
     public int PodWatches => Volatile.Read(ref _podWatches);
+
+    public IReadOnlyList<string> WatchProtocols
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _watchProtocols];
+            }
+        }
+    }
+
+    public void WatchProtocol(string protocol)
+    {
+        lock (_gate)
+        {
+            _watchProtocols.Add(protocol);
+        }
+    }
 
     public int PodGets => Volatile.Read(ref _podGets);
 
