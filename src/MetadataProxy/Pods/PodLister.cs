@@ -28,11 +28,6 @@ internal sealed class PodLister(IKubernetes client, KubernetesCallLimiter limite
     private readonly ConcurrentDictionary<IPAddress, Lazy<Task<ImmutableArray<PodRecord>?>>> _inFlight = new();
     private readonly ConcurrentDictionary<IPAddress, (long AtTicks, ImmutableArray<PodRecord>? Pods)> _recent = new();
 
-    /// <summary>LISTs sent to the API server (for tests and troubleshooting).</summary>
-    public int Calls => Volatile.Read(ref _calls);
-
-    private int _calls;
-
     /// <summary>Live pods at <paramref name="address"/> (terminating ones whose containers run included), or null
     /// when the API server could not be asked.</summary>
     public Task<ImmutableArray<PodRecord>?> LiveAtAsync(IPAddress address, CancellationToken cancellationToken)
@@ -51,7 +46,6 @@ internal sealed class PodLister(IKubernetes client, KubernetesCallLimiter limite
         {
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1), time);
             using var slot = await limiter.EnterAsync(deadline.Token);
-            Interlocked.Increment(ref _calls);
             var list = await client.CoreV1.ListPodForAllNamespacesAsync(
                 fieldSelector: $"spec.nodeName={options.Value.NodeName},status.podIP={address}",
                 cancellationToken: deadline.Token);
