@@ -17,7 +17,7 @@ namespace MetadataProxy.Benchmarks;
 /// </summary>
 internal static class HotPathBenchmark
 {
-    public static async Task Main(string[] args)
+    public static async Task RunAsync(string[] args)
     {
         var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
         var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 8;
@@ -69,7 +69,7 @@ internal static class HotPathBenchmark
                 await RunAsync(server, pods, path, TimeSpan.FromSeconds(1));
             var iamCallsBefore = google.GenerateAccessTokenCalls;
 
-            Console.WriteLine($"{clients} clients on pod addresses, {seconds} s per request, Kubernetes mode, Release={!IsDebug()}");
+            Console.WriteLine($"{clients} clients on pod addresses, {seconds} s per request, Kubernetes mode, Release={!BenchmarkCommand.IsDebug()}");
             Console.WriteLine($"{"request",-18} {"req/s",10} {"p50 ms",8} {"p99 ms",8} {"ratio to ping",14} {"non-200",8}");
             double? ping = null;
             foreach (var (name, path) in cases)
@@ -125,13 +125,4 @@ internal static class HotPathBenchmark
         },
     })
     { BaseAddress = new Uri($"http://{server}/") };
-
-    private static bool IsDebug()
-    {
-    #if DEBUG
-        return true;
-    #else
-        return false;
-    #endif
-    }
 }

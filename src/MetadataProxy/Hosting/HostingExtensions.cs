@@ -8,6 +8,9 @@ namespace MetadataProxy.Hosting;
 
 internal static class HostingExtensions
 {
+    /// <summary>From SIGTERM to exit at most (the host's ShutdownTimeout).</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
+
     /// <summary>Two Kestrel listeners: the metadata API and the admin port (health, readiness, metrics).</summary>
     public static WebApplicationBuilder AddMetadataHosting(this WebApplicationBuilder builder, ProxyMode mode)
     {
@@ -22,19 +25,33 @@ internal static class HostingExtensions
         // an invalid URL binds nothing here and is reported, with every other problem, by ListenerOptionsValidator.
         var listen = builder.Configuration.GetSection(ListenerOptions.Section).Get<ListenerOptions>() ?? new ListenerOptions();
         listen.ApplyDefaults(mode);
+        // One node's pods share this server: no caller may exhaust it (issue 9, rows 1 and 2). Each listener counts its
+        // own connections, by source, in a ConnectionGate; Kestrel's own server-wide cap would count the node's
+        // probes with the pods' connections.
+        var metadataGate = new ConnectionGate(Listeners.MetadataListener, listen.MaxConnections, listen.MaxConnectionsPerSource, nodeExemptFromTotal: false);
+        var adminGate = new ConnectionGate(Listeners.AdminListener, listen.MaxConnections, listen.AdminMaxConnectionsPerSource, nodeExemptFromTotal: true);
+        var nodeSocketGate = new ConnectionGate(Listeners.NodeSocketListener, listen.MaxConnections, listen.MaxConnections, nodeExemptFromTotal: false);
         builder.Services.AddOptions<KestrelServerOptions>().Configure<Listeners>((kestrel, listeners) =>
         {
             kestrel.AddServerHeader = false; // G-10: the Server header is ours.
-            // One node's pods share this server: no single caller may exhaust it (GKE's own caps a node at 500).
-            kestrel.Limits.MaxConcurrentConnections = listen.MaxConnections;
+            // A slowloris connection is closed once its headers are late, an idle one once its keep-alive ends;
+            // neither bounds a wait_for_change, whose request is complete and being answered (W-10).
+            kestrel.Limits.RequestHeadersTimeout = listen.RequestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = listen.KeepAliveTimeout;
             if (ListenAddress.TryParse(listen.Metadata, out var metadata, out _))
             {
                 foreach (var endpoint in metadata)
-                    kestrel.Listen(endpoint, l => listeners.Metadata.Add(l));
+                {
+                    kestrel.Listen(endpoint, l =>
+                    {
+                        listeners.Metadata.Add(l);
+                        GatedListener.Use(l, metadataGate, metadataFlavor: true);
+                    });
+                }
             }
 
             if (listen.NodeSocketEnabled && mode == ProxyMode.Kubernetes && Path.IsPathFullyQualified(listen.NodeSocket!) && !OperatingSystem.IsWindows())
-                ListenOnNodeSocket(kestrel, listen.NodeSocket!, listeners);
+                ListenOnNodeSocket(kestrel, listen.NodeSocket!, listeners, nodeSocketGate);
 
             if (ListenAddress.TryParse(listen.Admin, out var admin, out _))
             {
@@ -43,6 +60,7 @@ internal static class HostingExtensions
                     kestrel.Listen(endpoint, l =>
                     {
                         listeners.Admin.Add(l);
+                        GatedListener.Use(l, adminGate, metadataFlavor: false);
                         l.Use(next => connection =>
                         {
                             connection.Items[Listeners.ConnectionItemKey] = Listeners.AdminListener;
@@ -52,6 +70,10 @@ internal static class HostingExtensions
                 }
             }
         });
+
+        // Issue 9, row 5: waiters are answered the moment SIGTERM arrives, so the drain is short; whatever still
+        // runs after this is cut off, and the process is gone well inside a pod's grace period.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton<MetadataEndpoint>();
 
         // FORWARDEDHEADERS_ENABLED=true makes ASP.NET rewrite the remote address from X-Forwarded-For and strip the
@@ -73,7 +95,7 @@ internal static class HostingExtensions
     /// before a byte is read (the file mode should already keep it out).
     /// </summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    private static void ListenOnNodeSocket(KestrelServerOptions kestrel, string path, Listeners listeners)
+    private static void ListenOnNodeSocket(KestrelServerOptions kestrel, string path, Listeners listeners, ConnectionGate gate)
     {
         NodeSocketFile.Prepare(path);
         kestrel.ListenUnixSocket(path, l =>
@@ -93,6 +115,7 @@ internal static class HostingExtensions
                 connection.Items[Listeners.ConnectionItemKey] = Listeners.NodeSocketListener;
                 return next(connection);
             });
+            GatedListener.Use(l, gate, metadataFlavor: true);
         });
     }
 

@@ -17,8 +17,25 @@ internal sealed class ListenerOptions
     /// </summary>
     public string? NodeSocket { get; set; }
 
-    /// <summary>Open connections the server accepts at most, over all listeners.</summary>
-    public int MaxConnections { get; set; } = 1024;
+    /// <summary>Open connections each listener (metadata, admin) accepts at most.</summary>
+    public int MaxConnections { get; set; } = 4096;
+
+    /// <summary>
+    /// Open connections one source address may hold on the metadata listener (issue 9, row 1). Its wait_for_change
+    /// requests hold connections too (at most <see cref="Metadata.MetadataService.MaxWaitsPerCaller"/>), so this
+    /// must leave room beside them for its token and value requests, and for a burst of them on new connections
+    /// (an application starting many threads at once).
+    /// </summary>
+    public int MaxConnectionsPerSource { get; set; } = 128;
+
+    /// <summary>Open connections one source address may hold on the admin port (issue 9, row 2): probes and scrapes need few.</summary>
+    public int AdminMaxConnectionsPerSource { get; set; } = 8;
+
+    /// <summary>How long a client may take to send a request's headers (a slowloris connection is closed after it).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an idle keep-alive connection stays open between requests.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public void ApplyDefaults(ProxyMode mode)
     {

@@ -7,6 +7,7 @@ namespace MetadataProxy.Hosting;
 internal sealed class Listeners
 {
     public const string ConnectionItemKey = "metadata-proxy-listener";
+    public const string MetadataListener = "metadata";
     public const string AdminListener = "admin";
     public const string NodeSocketListener = "node-socket";
 

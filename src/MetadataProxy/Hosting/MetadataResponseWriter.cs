@@ -45,9 +45,10 @@ internal static class MetadataResponseWriter
     {
         FailureReason.BadRequest => StatusCodes.Status400BadRequest,
         FailureReason.TooManyRequests => StatusCodes.Status429TooManyRequests,
-        FailureReason.NotFound or FailureReason.NoGoogleServiceAccount => StatusCodes.Status404NotFound,
+        // AT-5: GKE's metadata server answers concealed attributes 404, which Go reads as "not defined".
+        FailureReason.NotFound or FailureReason.NoGoogleServiceAccount or FailureReason.Concealed => StatusCodes.Status404NotFound,
         FailureReason.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
-        FailureReason.MissingMetadataFlavor or FailureReason.Forwarded or FailureReason.LegacyEndpoint or FailureReason.Concealed
+        FailureReason.MissingMetadataFlavor or FailureReason.Forwarded or FailureReason.LegacyEndpoint
             or FailureReason.HostNetworkDenied or FailureReason.InvalidAnnotation or FailureReason.ServiceAccountMissing
             or FailureReason.UpstreamRejected or FailureReason.SubjectTokenRejected => StatusCodes.Status403Forbidden,
         FailureReason.CallerUnknown or FailureReason.CallerAmbiguous or FailureReason.ServiceAccountUnavailable or FailureReason.UpstreamUnavailable

@@ -52,7 +52,16 @@ internal static class KubernetesExtensions
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<PodInformer>());
         builder.Services.AddSingleton<ICallerResolver, KubernetesCallerResolver>();
         builder.Services.AddSingleton<KsaTokenSource>();
-        builder.Services.AddSingleton(_ => new TokenCachePolicy(Random.Shared.NextDouble));
+        builder.Services.AddSingleton(sp => new TokenCachePolicy(Random.Shared.NextDouble)
+        {
+            UnavailableMemory = sp.GetRequiredService<IOptions<TokenOptions>>().Value.UnavailableMemory,
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var tokens = sp.GetRequiredService<IOptions<TokenOptions>>().Value;
+            return new NewKeyBudget(tokens.NewKeysPerAccountBurst, tokens.NewKeysPerAccountPerMinute, sp.GetRequiredService<TimeProvider>());
+        });
+        builder.Services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         builder.Services.AddSingleton(sp => new TokenCache<AccessTokenKey>(
             sp.GetRequiredService<TokenCachePolicy>(), sp.GetRequiredService<TimeProvider>(), groupOf: k => $"{k.Namespace}/{k.ServiceAccount}"));
         builder.Services.AddSingleton(sp => new TokenCache<IdTokenKey>(

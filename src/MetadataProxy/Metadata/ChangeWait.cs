@@ -2,10 +2,13 @@ namespace MetadataProxy.Metadata;
 
 internal static class ChangeWait
 {
-    /// <summary>Waits for <paramref name="change"/> or <paramref name="timeout"/>, whichever is first, and stops the other's timer.</summary>
-    public static async Task ForAsync(Task change, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for <paramref name="change"/>, <paramref name="timeout"/> or <paramref name="stopping"/> (the server
+    /// shutting down: the waiter answers with what it has, issue 9 row 5), whichever is first, and stops the others' timer.
+    /// </summary>
+    public static async Task ForAsync(Task change, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken, CancellationToken stopping = default)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         var delay = Task.Delay(timeout, time, stop.Token);
         await Task.WhenAny(change, delay);
         await stop.CancelAsync(); // otherwise a woken waiter leaves a timer running for up to an hour

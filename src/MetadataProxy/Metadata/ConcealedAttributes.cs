@@ -1,8 +1,9 @@
 namespace MetadataProxy.Metadata;
 
 /// <summary>
-/// Node-bootstrap and secret-bearing attributes that a pod must never read (AT-5): they answer 403
-/// "This metadata endpoint is concealed." whether the node has them or not.
+/// Node-bootstrap and secret-bearing attributes that a pod must never read (AT-5): they answer 404, as GKE's
+/// metadata server does (Go clients read "not defined"), whether the node has them or not. The body and the
+/// metric outcome <c>concealed</c> still tell a person that concealment, not absence, answered.
 /// </summary>
 internal static class ConcealedAttributes
 {

@@ -8,9 +8,7 @@ internal sealed class CredentialService(ITokenProvider tokens, TimeProvider time
 {
     private static readonly string[] TrueWords = ["true", "1", "yes", "y"];
 
-    /// <summary>Scopes and audiences come from callers and become cache keys and Google calls: they are bounded.</summary>
-    private const int MaxScopes = 20;
-    private const int MaxScopeLength = 256;
+    /// <summary>Audiences come from callers and become cache keys and Google calls: they are bounded.</summary>
     private const int MaxAudienceLength = 1024;
 
     public async Task<MetadataResult> GetAsync(CredentialLeaf leaf, MetadataQuery query, CancellationToken cancellationToken) =>
@@ -25,13 +23,9 @@ internal sealed class CredentialService(ITokenProvider tokens, TimeProvider time
             return BadRequest($"enforce_scopes={enforce} is not supported: requested scopes are always honoured."); // TK-5
 
         // TK-4, G-16: scopes arrive raw or percent-encoded; the query parser has decoded them already.
-        var requested = ((string?)query.Raw["scopes"] ?? "")
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (requested.Length > MaxScopes)
-            return BadRequest($"Too many scopes: at most {MaxScopes} may be requested.");
-        if (requested.FirstOrDefault(s => s.Length > MaxScopeLength || !Uri.TryCreate(s, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps) is { } bad)
-            return BadRequest($"Invalid scope '{(bad.Length > 80 ? bad[..80] + "…" : bad)}': scopes are https URLs such as https://www.googleapis.com/auth/cloud-platform.");
-        var scopes = requested.Length > 0 ? requested.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() : leaf.Caller.Scopes;
+        if (RequestedScopes.TryParse((string?)query.Raw["scopes"], out var requested) is { } invalid)
+            return invalid;
+        var scopes = requested.Count > 0 ? requested : leaf.Caller.Scopes;
 
         var outcome = await tokens.GetAccessTokenAsync(leaf.Caller, scopes, cancellationToken);
         return AccessTokenAnswer(outcome, time.GetUtcNow(), query.Alt ?? MetadataFormat.Json);

@@ -7,8 +7,10 @@ internal static class MetadataExtensions
 {
     public static WebApplicationBuilder AddMetadata(this WebApplicationBuilder builder)
     {
+        var section = builder.Configuration.GetSection(MetadataOptions.Section);
         builder.Services.AddOptions<MetadataOptions>()
-            .Bind(builder.Configuration.GetSection(MetadataOptions.Section))
+            .Bind(section)
+            .Configure(metadata => metadata.ProjectAttributes = ConfiguredAttributes.Read(section.GetSection(nameof(MetadataOptions.ProjectAttributes))))
             .PostConfigure<IOptions<WorkloadIdentityOptions>>((metadata, workloadIdentity) =>
             {
                 // The pool's project is the project pods see, unless configured apart.

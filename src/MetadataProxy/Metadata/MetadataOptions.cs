@@ -29,7 +29,8 @@ internal sealed class MetadataOptions
     /// <summary>G-10: GCE says <c>Metadata Server for VM</c>, GKE <c>GKE Metadata Server</c>.</summary>
     public string ServerHeader { get; set; } = "GKE Metadata Server";
 
-    public Dictionary<string, string> ProjectAttributes { get; set; } = [];
+    /// <summary><c>project/attributes/</c> in the order set; see <see cref="ConfiguredAttributes"/> for the two forms.</summary>
+    public OrderedDictionary<string, string> ProjectAttributes { get; set; } = [];
 
     public string? FullZone() =>
         string.IsNullOrEmpty(Zone) || Zone.StartsWith("projects/", StringComparison.Ordinal)

@@ -25,7 +25,7 @@ internal sealed partial class MetadataOptionsValidator : IValidateOptions<Metada
         foreach (var key in options.ProjectAttributes.Keys)
         {
             if (key.Length == 0 || key.Contains('/', StringComparison.Ordinal))
-                problems.Add($"Metadata:ProjectAttributes key '{key}' must be non-empty and contain no '/'.");
+                problems.Add($"Metadata:ProjectAttributes key '{key}' must be non-empty and contain no '/' (in the list form every entry needs a Key).");
             else if (ConcealedAttributes.Keys.Contains(key))
                 problems.Add($"Metadata:ProjectAttributes:{key} is a concealed bootstrap attribute and is never served; remove it.");
         }

@@ -16,6 +16,7 @@ internal sealed class MetadataService(
     CredentialService credentials,
     MetadataChangeNotifier changes,
     IOptions<WorkloadIdentityOptions> workloadIdentity,
+    IHostApplicationLifetime lifetime,
     TimeProvider time)
 {
     /// <summary>W-10: a wait without <c>timeout_sec</c> ends after an hour with the unchanged value.</summary>
@@ -74,9 +75,9 @@ internal sealed class MetadataService(
                 return current; // W-9: a deleted value answers 404 to its waiter.
 
             var remaining = deadline - time.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
-                return current; // W-5: a timeout is not an error.
-            await ChangeWait.ForAsync(changed, remaining, time, cancellationToken);
+            if (remaining <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
+                return current; // W-5: a timeout is not an error; nor is a shutdown, which answers every waiter at once.
+            await ChangeWait.ForAsync(changed, remaining, time, cancellationToken, lifetime.ApplicationStopping);
         }
     }
 

@@ -7,14 +7,15 @@ internal static class MetadataTreeBuilder
 {
     public static DirectoryNode Build(MetadataOptions options)
     {
-        var instanceAttributes = new Dictionary<string, MetadataNode>(StringComparer.Ordinal);
+        // AT-1: set in this order, so listed sorted as the spec's GKE profile shows them.
+        var instanceAttributes = new OrderedDictionary<string, MetadataNode>(StringComparer.Ordinal);
         AddText(instanceAttributes, "cluster-location", options.ClusterLocation);
         AddText(instanceAttributes, "cluster-name", options.ClusterName);
         AddText(instanceAttributes, "cluster-uid", options.ClusterUid);
 
         var instance = new Dictionary<string, MetadataNode>(StringComparer.Ordinal)
         {
-            ["attributes"] = new DirectoryNode(instanceAttributes, KeyStyle.Free, ConcealedAttributes.Keys),
+            ["attributes"] = AttributeMap(instanceAttributes),
             ["service-accounts"] = CallerDirectoryNode.Instance,
         };
         AddText(instance, "hostname", options.Hostname);
@@ -22,10 +23,12 @@ internal static class MetadataTreeBuilder
         AddText(instance, "name", options.InstanceName);
         AddText(instance, "zone", options.FullZone());
 
-        var projectAttributes = options.ProjectAttributes.ToDictionary(a => a.Key, a => (MetadataNode)ValueNode.Text(a.Value), StringComparer.Ordinal);
+        var projectAttributes = new OrderedDictionary<string, MetadataNode>(StringComparer.Ordinal);
+        foreach (var (key, value) in options.ProjectAttributes)
+            projectAttributes[key] = ValueNode.Text(value);
         var project = new Dictionary<string, MetadataNode>(StringComparer.Ordinal)
         {
-            ["attributes"] = new DirectoryNode(projectAttributes, KeyStyle.Free, ConcealedAttributes.Keys),
+            ["attributes"] = AttributeMap(projectAttributes),
         };
         AddNumber(project, "numeric-project-id", options.NumericProjectId);
         AddText(project, "project-id", options.ProjectId);
@@ -65,7 +68,11 @@ internal static class MetadataTreeBuilder
         return new DirectoryNode(accounts, KeyStyle.Free);
     }
 
-    private static void AddText(Dictionary<string, MetadataNode> directory, string key, string? value)
+    /// <summary>Attribute keys are users' (verbatim in JSON), listed in the order set; bootstrap keys are concealed (AT-5).</summary>
+    private static DirectoryNode AttributeMap(OrderedDictionary<string, MetadataNode> attributes) =>
+        new(attributes, KeyStyle.Free, ConcealedAttributes.Keys, keyOrder: KeyOrder.AsSet);
+
+    private static void AddText(IDictionary<string, MetadataNode> directory, string key, string? value)
     {
         if (!string.IsNullOrEmpty(value))
             directory[key] = ValueNode.Text(value);

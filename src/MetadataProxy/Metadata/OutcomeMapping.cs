@@ -25,6 +25,7 @@ internal static class OutcomeMapping
         TokenOutcome.Refused { Reason: TokenRefusal.NoGoogleServiceAccount } r => new(FailureReason.NoGoogleServiceAccount, r.Message),
         TokenOutcome.Refused { Reason: TokenRefusal.UpstreamRejected } r => new(FailureReason.UpstreamRejected, r.Message),
         TokenOutcome.Refused { Reason: TokenRefusal.UpstreamUnavailable } r => new(FailureReason.UpstreamUnavailable, r.Message, TimeSpan.FromSeconds(1)),
+        TokenOutcome.Refused { Reason: TokenRefusal.Throttled } r => new(FailureReason.TooManyRequests, r.Message, r.RetryAfter ?? TimeSpan.FromSeconds(1)),
         TokenOutcome.Refused { Reason: TokenRefusal.NotConfigured } r => new(FailureReason.CredentialsNotConfigured, r.Message),
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Not a refusal."),
     };

@@ -5,7 +5,8 @@ namespace MetadataProxy.Operations;
 
 /// <summary>
 /// Readiness that proves the path (issue 5): the server asks its own metadata listener for <c>/</c> the way a client
-/// library pings it, and is ready only while that answers 200 with <c>Metadata-Flavor: Google</c>.
+/// library pings it, and is ready only while that answers 200 with <c>Metadata-Flavor: Google</c>. Each check opens
+/// a new connection (issue 9, row 1): a pooled one would still answer while the listener refuses every new caller.
 /// </summary>
 internal sealed partial class MetadataListenerCheck(
     Listeners listeners,
@@ -15,6 +16,8 @@ internal sealed partial class MetadataListenerCheck(
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(2);
 
     private volatile string? _problem = "the metadata listener has not been checked yet";
 
@@ -23,10 +26,9 @@ internal sealed partial class MetadataListenerCheck(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await WhenStartedAsync(stoppingToken);
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(2) };
         while (!stoppingToken.IsCancellationRequested)
         {
-            var problem = await CheckAsync(client, stoppingToken);
+            var problem = await CheckAsync(stoppingToken);
             if (problem != _problem && problem is not null)
                 Log.Failed(logger, problem);
             _problem = problem;
@@ -41,8 +43,13 @@ internal sealed partial class MetadataListenerCheck(
         }
     }
 
-    private async Task<string?> CheckAsync(HttpClient client, CancellationToken cancellationToken)
+    private async Task<string?> CheckAsync(CancellationToken cancellationToken)
     {
+        // A handler of its own per check: its pool starts empty and is gone afterwards, so the ping needs a new connection.
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = ConnectTimeout })
+        {
+            Timeout = AnswerTimeout,
+        };
         foreach (var endpoint in listeners.MetadataEndpoints)
         {
             var target = endpoint.Address.Equals(IPAddress.Any) ? new IPEndPoint(IPAddress.Loopback, endpoint.Port)

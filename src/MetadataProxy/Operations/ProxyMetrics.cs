@@ -17,6 +17,9 @@ internal sealed class ProxyMetrics
     private readonly Counter _callerResolutions;
     private readonly Counter _nodeSocketRefused;
     private readonly Counter _registryCredentials;
+    private readonly Counter _connectionsRefused;
+    private readonly Gauge _connectionsOpen;
+    private readonly Counter _tokenFetchRefusals;
 
     private readonly CollectorRegistry _registry;
     private readonly MetricFactory _factory;
@@ -38,6 +41,13 @@ internal sealed class ProxyMetrics
             "Node-socket connections closed because the peer was neither root nor the server's own user.");
         _registryCredentials = factory.CreateCounter("metadata_proxy_registry_credentials_total",
             "Registry credentials asked for over the node socket, by path (node, pod) and outcome (ok or the refusal).", "path", "outcome");
+        _connectionsRefused = factory.CreateCounter("metadata_proxy_connections_refused_total",
+            "Connections answered 503 and closed on arrival, by listener (metadata, admin) and reason (source_full, listener_full).", "listener", "reason");
+        _connectionsOpen = factory.CreateGauge("metadata_proxy_connections_open",
+            "Connections open now, by listener (metadata, admin).", "listener");
+
+        _tokenFetchRefusals = factory.CreateCounter("metadata_proxy_token_fetch_refusals_total",
+            "Token fetches not sent to Google, by reason: account_new_key_limit, account_fetch_limit (both 429 to the caller), abandoned (nobody waited any more).", "reason");
         _requests = factory.CreateCounter(
             "metadata_proxy_requests_total",
             "Metadata requests answered, by outcome (ok, redirect, or the refusal reason) and status code.",
@@ -66,6 +76,16 @@ internal sealed class ProxyMetrics
     }
 
     public void NodeSocketRefused() => _nodeSocketRefused.Inc();
+
+    public void ConnectionRefused(string listener, ConnectionAdmission admission) =>
+        _connectionsRefused.WithLabels(listener, admission == ConnectionAdmission.SourceFull ? "source_full" : "listener_full").Inc();
+
+    public void ConnectionOpened(string listener) => _connectionsOpen.WithLabels(listener).Inc();
+
+    public void ConnectionClosed(string listener) => _connectionsOpen.WithLabels(listener).Dec();
+
+    /// <summary>A token fetch the fairness limits kept from Google; <paramref name="reason"/> is one of a fixed few.</summary>
+    public void TokenFetchRefused(string reason) => _tokenFetchRefusals.WithLabels(reason).Inc();
 
     /// <summary>One registry credential answer; <paramref name="path"/> is <c>node</c> or <c>pod</c>.</summary>
     public void RegistryCredentials(string path, MetadataResult result) =>

@@ -3,15 +3,26 @@ using Google.Apis.Http;
 namespace MetadataProxy.Tokens;
 
 /// <summary>
-/// Google.Apis.Auth derives the IAM Credentials host from the universe domain; this factory sends those calls to
+/// The HTTP stack of Google calls (STS and IAM Credentials): Google.Apis.Auth builds a client per credential chain;
+/// given a shared handler, each of them borrows it, so all accounts share one connection pool. Google.Apis.Auth
+/// derives the IAM Credentials host from the universe domain; those calls go to
 /// <c>WorkloadIdentity:IamCredentialsEndpoint</c> instead (a private endpoint, or a test server), and nothing else.
 /// </summary>
-internal sealed class IamEndpointHttpClientFactory(Uri iamCredentialsEndpoint) : HttpClientFactory
+internal sealed class IamEndpointHttpClientFactory(Uri iamCredentialsEndpoint, HttpMessageHandler? shared = null) : HttpClientFactory
 {
     public const string GoogleHost = "iamcredentials.googleapis.com";
 
     protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args) =>
-        new RewriteHandler(iamCredentialsEndpoint) { InnerHandler = base.CreateHandler(args) };
+        new RewriteHandler(iamCredentialsEndpoint) { InnerHandler = shared is null ? base.CreateHandler(args) : new Borrowed(shared) };
+
+    /// <summary>The shared handler, lent: a client that is disposed with its chain must not dispose it.</summary>
+    private sealed class Borrowed(HttpMessageHandler shared) : HttpMessageHandler
+    {
+        private readonly HttpMessageInvoker _invoker = new(shared, disposeHandler: false);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            _invoker.SendAsync(request, cancellationToken);
+    }
 
     private sealed class RewriteHandler(Uri endpoint) : DelegatingHandler
     {

@@ -5,7 +5,8 @@ namespace MetadataProxy.Tokens;
 /// <summary>
 /// Tokens by key, fetched ahead of need (decision 4): a servable token is returned at once and refreshed in the
 /// background once it is due; one upstream call per key at a time however many callers wait; when a refresh fails
-/// the old token keeps serving while it has more than 5 minutes left. Keys nobody uses any more are forgotten.
+/// the old token keeps serving while it has more than 5 minutes left. Keys nobody uses any more are forgotten. A hit
+/// takes no lock; a miss looks only at its own group's keys.
 /// </summary>
 internal sealed class TokenCache<TKey>(
     TokenCachePolicy policy,
@@ -15,13 +16,22 @@ internal sealed class TokenCache<TKey>(
     int groupCapacity = 64)
     where TKey : notnull
 {
-    private readonly ConcurrentDictionary<TKey, Entry> _entries = new();
+    private readonly ConcurrentDictionary<TKey, TokenCacheEntry> _entries = new();
+    private readonly Lock _index = new(); // guards adding and removing keys, and the groups
+    private readonly Dictionary<string, HashSet<TKey>> _groups = new(StringComparer.Ordinal);
 
     public int Count => _entries.Count;
 
     public IEnumerable<TKey> Keys => _entries.Keys;
 
-    /// <summary>The cached token, or the outcome of fetching one (joined with any fetch already running for the key).</summary>
+    /// <summary>Whether the key is held (a token, a refusal, or a fetch), so asking for it opens no new key.</summary>
+    public bool Contains(TKey key) => _entries.ContainsKey(key);
+
+    /// <summary>
+    /// The cached token, or the outcome of fetching one (joined with any fetch already running for the key). When
+    /// <paramref name="cancellationToken"/> fires the caller leaves; when every caller of a fetch has left, the fetch
+    /// is abandoned.
+    /// </summary>
     public async Task<TokenOutcome> GetAsync(TKey key, Func<CancellationToken, Task<TokenOutcome>> fetch, CancellationToken cancellationToken)
     {
         var entry = EntryFor(key);
@@ -37,10 +47,11 @@ internal sealed class TokenCache<TKey>(
         }
 
         // A refusal stands until its retry time: a caller that keeps asking does not make Google (or the quota) pay.
-        if (entry.LastRefusal is { } refusal && now < entry.RefreshAt)
+        // A fetch already under way (a prefetch for a new pod, say) is newer news: the caller waits for it instead.
+        if (entry.LastRefusal is { } refusal && now < entry.RefreshAt && !entry.IsFetching)
             return refusal;
 
-        var outcome = await entry.RefreshAsync(fetch, policy, time).WaitAsync(cancellationToken);
+        var outcome = await entry.JoinAsync(fetch, policy, time, cancellationToken);
         return outcome is TokenOutcome.Refused && entry.Current is { } still && TokenCachePolicy.IsServable(still, time.GetUtcNow())
             ? still.Token
             : outcome;
@@ -79,97 +90,71 @@ internal sealed class TokenCache<TKey>(
     /// <summary>Stops keeping and refreshing tokens for keys that <paramref name="inUse"/> rejects.</summary>
     public int Evict(Func<TKey, bool> inUse)
     {
-        var evicted = 0;
-        foreach (var key in _entries.Keys.Where(k => !inUse(k)).ToList())
+        lock (_index)
         {
-            if (_entries.TryRemove(key, out _))
-                evicted++;
-        }
+            var evicted = 0;
+            foreach (var key in _entries.Keys.Where(k => !inUse(k)).ToList())
+            {
+                if (Remove(key))
+                    evicted++;
+            }
 
-        return evicted;
+            return evicted;
+        }
     }
 
-    private Entry EntryFor(TKey key)
+    private TokenCacheEntry EntryFor(TKey key)
     {
         if (_entries.TryGetValue(key, out var entry))
             return entry;
-        if (groupOf is not null)
+        lock (_index)
         {
-            // One identity (one Kubernetes service account) cannot crowd out the others: past its share, its own
-            // least recently used key goes.
-            var group = groupOf(key);
-            var mine = _entries.Where(e => groupOf(e.Key) == group).ToList();
-            if (mine.Count >= groupCapacity)
-                _entries.TryRemove(mine.MinBy(e => e.Value.LastUsed).Key, out _);
-        }
+            if (_entries.TryGetValue(key, out entry))
+                return entry;
+            if (groupOf is not null)
+            {
+                // One identity (one Kubernetes service account) cannot crowd out the others: past its share, its own
+                // least recently used key goes.
+                if (_groups.TryGetValue(groupOf(key), out var mine) && mine.Count >= groupCapacity)
+                    Remove(mine.MinBy(k => _entries[k].LastUsed)!);
+            }
 
-        if (_entries.Count >= capacity)
-        {
-            // Bounded: the least recently used key goes first.
-            var oldest = _entries.MinBy(e => e.Value.LastUsed).Key;
-            _entries.TryRemove(oldest, out _);
-        }
+            if (_entries.Count >= capacity)
+                RemoveLeastRecentlyUsed();
 
-        return _entries.GetOrAdd(key, _ => new Entry());
+            entry = new TokenCacheEntry();
+            _entries[key] = entry;
+            if (groupOf is not null)
+            {
+                var group = groupOf(key);
+                if (!_groups.TryGetValue(group, out var mine))
+                    _groups[group] = mine = [];
+                mine.Add(key);
+            }
+
+            return entry;
+        }
     }
 
-    private sealed class Entry
+    /// <summary>At capacity, the least recently used tenth goes at once, so only one miss in a tenth of the capacity scans.</summary>
+    private void RemoveLeastRecentlyUsed()
     {
-        private readonly Lock _lock = new();
-        private Task<TokenOutcome>? _refreshing;
+        var count = Math.Max(1, capacity / 10);
+        foreach (var key in _entries.OrderBy(e => e.Value.LastUsed).Take(count).Select(e => e.Key).ToList())
+            Remove(key);
+    }
 
-        public CachedToken? Current { get; private set; }
-
-        public DateTimeOffset RefreshAt { get; private set; } = DateTimeOffset.MinValue;
-
-        public DateTimeOffset LastUsed { get; set; }
-
-        /// <summary>How the last caller fetched this key's token: what a background refresh repeats.</summary>
-        public Func<CancellationToken, Task<TokenOutcome>>? LastFetch { get; set; }
-
-        /// <summary>The last fetch's refusal, while no token is held; answered again until <see cref="RefreshAt"/>.</summary>
-        public TokenOutcome.Refused? LastRefusal { get; private set; }
-
-        public Task<TokenOutcome> RefreshAsync(Func<CancellationToken, Task<TokenOutcome>> fetch, TokenCachePolicy policy, TimeProvider time)
+    private bool Remove(TKey key)
+    {
+        if (!_entries.TryRemove(key, out _))
+            return false;
+        if (groupOf is not null && _groups.TryGetValue(groupOf(key), out var mine))
         {
-            lock (_lock)
-            {
-                return _refreshing ??= RunAsync(fetch, policy, time);
-            }
+            mine.Remove(key);
+            if (mine.Count == 0)
+                _groups.Remove(groupOf(key));
         }
 
-        private async Task<TokenOutcome> RunAsync(Func<CancellationToken, Task<TokenOutcome>> fetch, TokenCachePolicy policy, TimeProvider time)
-        {
-            await Task.Yield(); // callers never run the fetch on their own stack
-            TokenOutcome outcome;
-            try
-            {
-                outcome = await fetch(CancellationToken.None);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                outcome = new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"The token fetch failed: {e.Message}");
-            }
-
-            lock (_lock)
-            {
-                if (outcome is TokenOutcome.Issued token)
-                {
-                    var cached = new CachedToken(token, time.GetUtcNow());
-                    Current = cached;
-                    RefreshAt = policy.RefreshAt(cached);
-                    LastRefusal = null;
-                }
-                else
-                {
-                    RefreshAt = policy.RetryAt(time.GetUtcNow());
-                    LastRefusal = outcome as TokenOutcome.Refused;
-                }
-
-                _refreshing = null;
-            }
-
-            return outcome;
-        }
+        return true;
     }
 }

@@ -17,7 +17,16 @@ internal sealed class TokenCachePolicy(Func<double> random)
         return token.ExpiresAt - margin - jitter;
     }
 
+    /// <summary>
+    /// How long "Google unavailable" is answered again for a key without a token: at most this (the Retry-After clients
+    /// get), so a client's next try, and the first request after Google is back, goes to Google (issue 9, row 9).
+    /// </summary>
+    public TimeSpan UnavailableMemory { get; init; } = TimeSpan.FromSeconds(1);
+
     public DateTimeOffset RetryAt(DateTimeOffset now) => now + RetryAfterFailure * (0.5 + random());
+
+    /// <summary>Between half and all of <see cref="UnavailableMemory"/>, jittered so that keys do not retry in step.</summary>
+    public DateTimeOffset RetryUnavailableAt(DateTimeOffset now) => now + UnavailableMemory * (0.5 + 0.5 * random());
 
     public static bool IsServable(CachedToken token, DateTimeOffset now) => token.ExpiresAt - now >= MinimumServeTime;
 }

@@ -11,6 +11,9 @@ internal enum TokenRefusal
     /// <summary>Google did not answer in time or failed: retryable.</summary>
     UpstreamUnavailable,
 
+    /// <summary>The caller's Kubernetes service account is over its share of new keys or fetches (429, Retry-After).</summary>
+    Throttled,
+
     /// <summary>The server has no credentials to mint tokens with.</summary>
     NotConfigured,
 }

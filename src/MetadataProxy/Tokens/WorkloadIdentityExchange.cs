@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Google.Apis.Auth.OAuth2;
+using Google.Apis.Http;
 using MetadataProxy.Identity;
+using MetadataProxy.Operations;
 using MetadataProxy.Pods;
 using Microsoft.Extensions.Options;
 
@@ -10,31 +12,49 @@ namespace MetadataProxy.Tokens;
 /// Turns a caller's KSA into Google tokens with Google.Apis.Auth doing the OAuth work: a
 /// <see cref="ProgrammaticExternalAccountCredential"/> exchanges a pod-bound KSA token at STS; with a Google service
 /// account it is impersonated through IAM Credentials. One credential chain per (KSA, GSA, scopes), so the
-/// library's own cache keeps the federated token; every fetch here asks for a new final token.
+/// library's own cache keeps the federated token; every fetch here asks for a new final token. Every fetch takes a
+/// slot of the <see cref="UpstreamGate"/> (fair between accounts, bounded per account), and every chain sends over
+/// one shared handler (one connection pool for all of Google). The library does not retry on its own: a retry would
+/// hold a slot through its back-off and outlive the caller; clients retry on the 503.
 /// </summary>
 internal sealed class WorkloadIdentityExchange(
     KsaTokenSource ksaTokens,
     PodIndex pods,
     IOptions<WorkloadIdentityOptions> options,
     IOptions<TokenOptions> tokenOptions,
+    ProxyMetrics metrics,
     TimeProvider time) : IDisposable
 {
     private const string JwtTokenType = "urn:ietf:params:oauth:token-type:jwt";
+
     /// <summary>Distinct scope sets kept per account; past it the account's oldest chains go, never other accounts'.</summary>
     private const int MaxChainsPerAccount = 32;
 
     private readonly ConcurrentDictionary<string, GoogleCredential> _chains = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _googleCalls = new(tokenOptions.Value.MaxConcurrentGoogleCalls, tokenOptions.Value.MaxConcurrentGoogleCalls);
+    private readonly UpstreamGate _gate = new(tokenOptions.Value.MaxConcurrentGoogleCalls, tokenOptions.Value.MaxFetchesPerAccount);
+    private readonly SocketsHttpHandler _http = new()
+    {
+        AllowAutoRedirect = false, // as Google.Apis' own handler: its message handler follows redirects itself
+        AutomaticDecompression = System.Net.DecompressionMethods.GZip | System.Net.DecompressionMethods.Deflate,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5), // Google's addresses change: reconnect now and then
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    /// <summary>Fetches waiting for a shared Google slot.</summary>
+    public int Queued => _gate.Queued;
 
     public Task<TokenOutcome> FetchAccessTokenAsync(CallerIdentity caller, IReadOnlyList<string> scopes, CancellationToken cancellationToken) =>
-        RunAsync(ct => AccessTokenOfAsync(Chain(caller, scopes), ct), cancellationToken);
+        RunAsync(caller, ct => AccessTokenOfAsync(Chain(caller, scopes), ct), cancellationToken);
+
+    /// <summary>The unit of fairness: one Kubernetes service account.</summary>
+    public static string FairnessKey(CallerIdentity caller) => $"{caller.Namespace}/{caller.KubernetesServiceAccount}";
 
     /// <summary>
     /// KEP-4412: the kubelet's own token for the pulling pod is the subject. The chain is not kept: the token is the
     /// kubelet's, and its next call brings a fresh one; the caller's token cache keeps the result.
     /// </summary>
     public Task<TokenOutcome> ExchangeAsync(CallerIdentity caller, IReadOnlyList<string> scopes, string subjectToken, CancellationToken cancellationToken) =>
-        RunAsync(ct =>
+        RunAsync(caller, ct =>
         {
             var subject = new GivenSubjectToken(subjectToken);
             var chain = caller.GoogleServiceAccount is { } gsa
@@ -54,7 +74,7 @@ internal sealed class WorkloadIdentityExchange(
     }
 
     public Task<TokenOutcome> FetchIdTokenAsync(CallerIdentity caller, IdTokenRequest request, CancellationToken cancellationToken) =>
-        RunAsync(async ct =>
+        RunAsync(caller, async ct =>
         {
             var oidc = await Chain(caller, CallerIdentity.DefaultScopes).GetOidcTokenAsync(OidcTokenOptions.FromTargetAudience(request.Audience), ct);
             var jwt = await oidc.GetAccessTokenAsync(ct);
@@ -72,24 +92,46 @@ internal sealed class WorkloadIdentityExchange(
 
     public static string AccountOf(string chainKey) => chainKey[..chainKey.IndexOf('|', StringComparison.Ordinal)];
 
-    public void Dispose() => _googleCalls.Dispose();
+    public void Dispose() => _http.Dispose();
 
-    private async Task<TokenOutcome> RunAsync(Func<CancellationToken, Task<TokenOutcome>> call, CancellationToken cancellationToken)
+    private async Task<TokenOutcome> RunAsync(CallerIdentity caller, Func<CancellationToken, Task<TokenOutcome>> call, CancellationToken cancellationToken)
     {
-        await _googleCalls.WaitAsync(cancellationToken);
+        var account = FairnessKey(caller);
+        if (_gate.TryEnterAsync(account, cancellationToken) is not { } entering)
+        {
+            metrics.TokenFetchRefused("account_fetch_limit");
+            return new TokenOutcome.Refused(TokenRefusal.Throttled,
+                $"Kubernetes service account {account} already has {tokenOptions.Value.MaxFetchesPerAccount} token fetches in progress " +
+                "(Tokens:MaxFetchesPerAccount); retry when they have answered.", TimeSpan.FromSeconds(1));
+        }
+
+        IDisposable slot;
         try
         {
-            return await UpstreamCall.RunAsync(tokenOptions.Value.UpstreamDeadline, time, call, cancellationToken);
+            slot = await entering;
         }
-        catch (KsaSubjectTokenException e)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return new TokenOutcome.Refused(e.Retryable ? TokenRefusal.UpstreamUnavailable : TokenRefusal.UpstreamRejected, e.Message);
+            metrics.TokenFetchRefused("abandoned");
+            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Nobody waits for this token any more; it was not fetched.");
         }
-        finally
+
+        using (slot)
         {
-            _googleCalls.Release();
+            try
+            {
+                // Once started, a call runs to its deadline even if its callers left: Google.Apis.Auth shares its
+                // refreshes between chains, and a caller's cancellation must not end one another chain waits for.
+                return await UpstreamCall.RunAsync(tokenOptions.Value.UpstreamDeadline, time, call, CancellationToken.None);
+            }
+            catch (KsaSubjectTokenException e)
+            {
+                return new TokenOutcome.Refused(e.Retryable ? TokenRefusal.UpstreamUnavailable : TokenRefusal.UpstreamRejected, e.Message);
+            }
         }
     }
+
+    private IamEndpointHttpClientFactory HttpClients() => new(options.Value.IamCredentialsEndpoint, _http);
 
     /// <summary>
     /// The final credential: the federated source itself for direct resource access (it carries the scopes), else an
@@ -110,7 +152,8 @@ internal sealed class WorkloadIdentityExchange(
         source.Impersonate(new ImpersonatedCredential.Initializer(gsa)
         {
             Scopes = scopes,
-            HttpClientFactory = new IamEndpointHttpClientFactory(options.Value.IamCredentialsEndpoint),
+            HttpClientFactory = HttpClients(),
+            DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
         });
 
     private GoogleCredential Federated(CallerIdentity caller, IReadOnlyList<string>? scopes, ProgrammaticExternalAccountCredential.ISubjectTokenProvider subject)
@@ -120,6 +163,8 @@ internal sealed class WorkloadIdentityExchange(
             wi.StsEndpoint.AbsoluteUri, wi.ProviderResourceName(), JwtTokenType, subject)
         {
             Scopes = scopes,
+            HttpClientFactory = HttpClients(),
+            DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
         });
         var source = GoogleCredential.FromProgrammaticExternalAccountCredential(federated);
         return caller.QuotaProject is null ? source : source.CreateWithQuotaProject(caller.QuotaProject);

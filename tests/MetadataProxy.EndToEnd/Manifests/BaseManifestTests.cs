@@ -244,13 +244,43 @@ public sealed class BaseManifestTests
         Assert.Equal(("/etc/kubernetes/image-credential-provider", "DirectoryOrCreate"), (At(volume, "hostPath", "path").GetString(), At(volume, "hostPath", "type").GetString()));
     }
 
+    [Fact]
+    public async Task Kustomize_HostDns_IsOffByDefaultAndOnlyTheInterceptionInitContainerReachesTheHostsFile()
+    {
+        await SkipUnlessKubectlAsync();
+        var rendered = await KustomizeAsync();
+        var pod = At(rendered.Single("DaemonSet"), "spec", "template", "spec");
+        var interception = At(rendered.Single("ConfigMap", "metadata-proxy-interception-"), "data");
+        var init = InitContainer(pod, "install-interception");
+
+        Assert.Equal("off", At(interception, "HOST_DNS").GetString());
+        Assert.Equal("off", At(interception, "HOST_INTERCEPTION").GetString());
+        // A file, not DirectoryOrCreate: a missing /etc/hosts must fail the pod, not become a directory on the host.
+        var volume = Volume(pod, "host-etc-hosts");
+        Assert.Equal(("/etc/hosts", "File"), (At(volume, "hostPath", "path").GetString(), At(volume, "hostPath", "type").GetString()));
+        var mount = Mount(init, "host-etc-hosts");
+        Assert.Equal("/host/etc/hosts", At(mount, "mountPath").GetString());
+        Assert.False(mount.TryGetProperty("readOnly", out var readOnly) && readOnly.GetBoolean(), "install adds and removes the line");
+        Assert.Equal("/host/etc/hosts", EnvValue(init, "HOSTS_FILE"));
+        Assert.False(interception.TryGetProperty("HOSTS_FILE", out _), "the path belongs with the mount, not with the operator's settings");
+        // Nothing else in the pod can write the host's name resolution.
+        var others = At(pod, "initContainers").EnumerateArray().Concat(At(pod, "containers").EnumerateArray()).Where(c => At(c, "name").GetString() != "install-interception");
+        Assert.All(others, c => Assert.DoesNotContain("host-etc-hosts", Mounts(c)));
+    }
+
+    internal static string? EnvValue(JsonElement container, string name) =>
+        At(Assert.Single(At(container, "env").EnumerateArray(), e => At(e, "name").GetString() == name), "value").GetString();
+
+    internal static IEnumerable<string?> Mounts(JsonElement container) =>
+        container.TryGetProperty("volumeMounts", out var mounts) ? mounts.EnumerateArray().Select(m => At(m, "name").GetString()) : [];
+
     internal static JsonElement InitContainer(JsonElement podSpec, string name) =>
         Assert.Single(At(podSpec, "initContainers").EnumerateArray(), c => At(c, "name").GetString() == name);
 
     internal static JsonElement Volume(JsonElement podSpec, string name) =>
         Assert.Single(At(podSpec, "volumes").EnumerateArray(), v => At(v, "name").GetString() == name);
 
-    private static JsonElement Mount(JsonElement container, string name) =>
+    internal static JsonElement Mount(JsonElement container, string name) =>
         Assert.Single(At(container, "volumeMounts").EnumerateArray(), m => At(m, "name").GetString() == name);
 
     private static int Port(JsonElement container, string name) =>

@@ -52,6 +52,21 @@ public sealed class OptionalManifestTests
     }
 
     [Fact]
+    public async Task UninstallJob_ForOneNode_RemovesTheHostDnsLineFromTheHostsHostsFile()
+    {
+        await SkipUnlessKubectlAsync();
+        var template = await File.ReadAllTextAsync(Path.Combine(RepositoryFiles.Manifests, "uninstall", "job.yaml"), TestContext.Current.CancellationToken);
+        var pod = At((await FromYamlAsync(template.Replace("NODE_NAME", "node-7", StringComparison.Ordinal))).Single("Job"), "spec", "template", "spec");
+        var daemonSetPod = At((await KustomizeAsync()).Single("DaemonSet"), "spec", "template", "spec");
+        var container = Assert.Single(At(pod, "containers").EnumerateArray());
+
+        // The same file at the same path as the DaemonSet's init container, which may have added the line.
+        Assert.Equal(BaseManifestTests.Volume(daemonSetPod, "host-etc-hosts").GetRawText(), BaseManifestTests.Volume(pod, "host-etc-hosts").GetRawText());
+        Assert.Equal("/host/etc/hosts", At(BaseManifestTests.Mount(container, "host-etc-hosts"), "mountPath").GetString());
+        Assert.Equal(BaseManifestTests.EnvValue(BaseManifestTests.InitContainer(daemonSetPod, "install-interception"), "HOSTS_FILE"), BaseManifestTests.EnvValue(container, "HOSTS_FILE"));
+    }
+
+    [Fact]
     public async Task CorednsCustom_ServerBlock_ResolvesTheMetadataNameLikeTheStandaloneBlock()
     {
         await SkipUnlessKubectlAsync();

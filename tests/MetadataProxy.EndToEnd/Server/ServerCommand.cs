@@ -5,14 +5,15 @@ namespace MetadataProxy.EndToEnd.Server;
 
 /// <summary>
 /// The command line of the real server in Kubernetes mode, configured as the DaemonSet configures it
-/// (<c>manifests/config.env</c>, with IPv6 interception) except that the Kubernetes API and Google are the test servers.
+/// (<c>manifests/config.env</c>, with IPv6 interception) except that the Kubernetes API and Google are the test servers
+/// and the node socket is off (the functional tests cover it); the downward-API variables come from <see cref="ServerLab"/>.
 /// </summary>
 public static class ServerCommand
 {
     /// <summary>Where the build put the server: the project reference copies it beside the tests.</summary>
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll");
 
-    public static IReadOnlyList<string> For(string kubeconfig, GoogleTestServer google) =>
+    public static IReadOnlyList<string> For(string kubeconfig, GoogleTestServer google, string hostNetworkPolicy = "Deny") =>
     [
         "dotnet", Executable,
         // The server's appsettings.json, whatever the test runner's working directory.
@@ -22,6 +23,11 @@ public static class ServerCommand
         // Loopback only: the DaemonSet's 0.0.0.0 would open the admin port on the pod bridge of this lab.
         $"--Listen:Admin=http://127.0.0.1:{ServerLab.AdminPort}",
         "--Listen:NodeSocket=",
+        $"--Identity:HostNetworkPolicy={hostNetworkPolicy}",
+        // Several labs start servers at once on a shared machine, and a lab's first token JITs the whole Google path in the
+        // server and in the test servers: under load that can take longer than the default 2.5 s, which then answers 503.
+        // The deadline itself is not under test here: the functional tests cover it.
+        "--Tokens:UpstreamDeadline=00:00:10",
         $"--Kubernetes:Kubeconfig={kubeconfig}",
         $"--Kubernetes:NodeName={ServerLab.NodeName}",
         $"--WorkloadIdentity:ProjectId={ServerLab.ProjectId}",

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using k8s.Models;
 using MetadataProxy.EndToEnd.Iptables;
 using MetadataProxy.EndToEnd.Lab;
@@ -11,7 +12,9 @@ namespace MetadataProxy.EndToEnd.Server;
 /// The real MetadataProxy process in Kubernetes mode on the lab's node, behind the interception the script installs:
 /// pods' requests to 169.254.169.254:80 reach it at 169.254.169.252:988 with their own source addresses. The
 /// Kubernetes and Google test servers run in this test process, so tests keep their hands on them, but listen on
-/// sockets created in the node namespace, the only network the server sees.
+/// sockets created in the node namespace, the only network the server sees. As in the DaemonSet, the server runs as
+/// <see cref="ServerUid"/> with nothing but NET_BIND_SERVICE, and its own hostNetwork pod (named to it by the
+/// downward-API variables) uses a ServiceAccount annotated with <see cref="NodeGsa"/>: the node identity.
 /// </summary>
 public sealed class ServerLab : IAsyncLifetime
 {
@@ -23,6 +26,13 @@ public sealed class ServerLab : IAsyncLifetime
     public const string PodNamespace = "e2e";
     public const string WriterGsa = "writer@test-project.iam.gserviceaccount.com";
     public const int AdminPort = 9988;
+    public const string ServerNamespace = "metadata-proxy";
+    public const string ServerServiceAccount = "metadata-proxy";
+    public const string ServerPodName = "metadata-proxy-e2e";
+    public const string NodeGsa = "node-puller@test-project.iam.gserviceaccount.com";
+
+    /// <summary>The server container's runAsUser (METADATA_PROXY_UID in manifests/interception.env).</summary>
+    public const int ServerUid = 1654;
 
     private static readonly TimeSpan StartupPatience = TimeSpan.FromSeconds(30);
 
@@ -31,6 +41,24 @@ public sealed class ServerLab : IAsyncLifetime
     private GoogleTestServer? _google;
     private LabProcess? _server;
     private string? _skipReason;
+
+    /// <summary>The script's HOST_INTERCEPTION (<c>off</c> by default, as in manifests/interception.env).</summary>
+    public string HostInterception { get; init; } = "off";
+
+    /// <summary>The server's Identity:HostNetworkPolicy (<c>Deny</c> by default, as in the server's defaults).</summary>
+    public string HostNetworkPolicy { get; init; } = "Deny";
+
+    /// <summary>
+    /// The script's HOST_DNS (<c>off</c> by default). The node's processes get an /etc/hosts of their own (see
+    /// <see cref="NamespaceEtcFile"/>), which the script edits as the init container edits the host's, mounted.
+    /// </summary>
+    public string HostDns { get; init; } = "off";
+
+    /// <summary>The /etc/hosts that processes of the node namespace see; the script's HOSTS_FILE.</summary>
+    public string NodeHostsFile { get; private set; } = "";
+
+    /// <summary>The node's netfilter tables, lo addresses and hosts file just before the script's install (see <see cref="SnapshotNodeAsync"/>).</summary>
+    public string NodeBeforeInstall { get; private set; } = "";
 
     public NetworkNamespaceLab Lab => _lab ?? throw NotBuilt();
 
@@ -41,6 +69,9 @@ public sealed class ServerLab : IAsyncLifetime
     /// <summary>The server process; its output goes into assertion messages.</summary>
     public LabProcess Server => _server ?? throw NotBuilt();
 
+    /// <summary>The server's own pod: hostNetwork, so it has the node's addresses.</summary>
+    public V1Pod ServerPod { get; private set; } = null!;
+
     /// <summary>Pod <c>e2e/writer</c>: ServiceAccount <c>writer</c>, annotated with <see cref="WriterGsa"/> and bound in IAM.</summary>
     public LabPod Writer { get; private set; } = null!;
 
@@ -50,8 +81,8 @@ public sealed class ServerLab : IAsyncLifetime
     /// <summary>A namespace on the pod bridge whose address no pod in the Kubernetes API has.</summary>
     public LabPod Stranger { get; private set; } = null!;
 
-    public static string PrincipalOf(string ksa) =>
-        GoogleTestServer.PrincipalFor(ProjectNumber, PoolId, $"system:serviceaccount:{PodNamespace}:{ksa}");
+    public static string PrincipalOf(string ksa, string ns = PodNamespace) =>
+        GoogleTestServer.PrincipalFor(ProjectNumber, PoolId, $"system:serviceaccount:{ns}:{ksa}");
 
     /// <summary>Skips the calling test when this machine cannot host the lab (nothing was built then).</summary>
     public void SkipUnlessBuilt()
@@ -77,8 +108,30 @@ public sealed class ServerLab : IAsyncLifetime
     }
 
     /// <summary>GET <paramref name="url"/> with curl inside <paramref name="networkNamespace"/>.</summary>
-    public async Task<CurlAnswer> CurlAsync(string networkNamespace, string url) =>
-        CurlAnswer.From(await Lab.CurlAsync(networkNamespace, url, ["--write-out", CurlAnswer.WriteOut], TestContext.Current.CancellationToken));
+    public async Task<CurlAnswer> CurlAsync(string networkNamespace, string url, params string[] options) =>
+        CurlAnswer.From(await Lab.CurlAsync(networkNamespace, url, [.. options, "--write-out", CurlAnswer.WriteOut], TestContext.Current.CancellationToken));
+
+    /// <summary>
+    /// <c>iptables-save</c> of both families (nft, normalised by <see cref="NodeTables.SaveAsync"/>), the addresses on lo
+    /// and the node's hosts file: everything the script installs and uninstall must take away again.
+    /// </summary>
+    public async Task<string> SnapshotNodeAsync() =>
+        string.Join(
+            "\n---\n",
+            await NodeTables.SaveAsync(Lab, IptablesBackend.Nft, 4),
+            await NodeTables.SaveAsync(Lab, IptablesBackend.Nft, 6),
+            await NodeTables.LoopbackAddressesAsync(Lab),
+            await File.ReadAllTextAsync(NodeHostsFile, TestContext.Current.CancellationToken));
+
+    /// <summary>What the DaemonSet's init container passes the script (manifests/interception.env), for install and uninstall.</summary>
+    public IReadOnlyDictionary<string, string> InterceptionSettings => new Dictionary<string, string>
+    {
+        ["IPV6"] = "on",
+        ["HOST_INTERCEPTION"] = HostInterception,
+        ["METADATA_PROXY_UID"] = ServerUid.ToString(CultureInfo.InvariantCulture),
+        ["HOST_DNS"] = HostDns,
+        ["HOSTS_FILE"] = NodeHostsFile,
+    };
 
     /// <summary>Stops the server, the processes first and the namespaces last; later calls do nothing.</summary>
     public async ValueTask DisposeAsync()
@@ -114,11 +167,40 @@ public sealed class ServerLab : IAsyncLifetime
         _google = await GoogleTestServer.StartAsync(ListenOnNodeLoopback(), cancellationToken);
         RegisterCluster(_kube, _google);
 
-        (await new InterceptionScript(lab).InstallAsync(new Dictionary<string, string> { ["IPV6"] = "on" })).EnsureSuccess();
-        var kubeconfig = _kube.WriteKubeconfig(Path.Combine(lab.WorkDirectory, "kubeconfig"));
-        _server = lab.StartProcess(lab.NodeNamespace, ServerCommand.For(kubeconfig, _google));
+        NodeHostsFile = lab.WriteEtcFile(lab.NodeNamespace, "hosts", "127.0.0.1 localhost\n::1 localhost ip6-localhost\n").Path;
+        NodeBeforeInstall = await SnapshotNodeAsync();
+        (await new InterceptionScript(lab).InstallAsync(InterceptionSettings)).EnsureSuccess();
+        var kubeconfig = WriteKubeconfigForServer(lab, _kube);
+        _server = lab.StartProcess(lab.NodeNamespace, [.. AsServerUser, .. ServerCommand.For(kubeconfig, _google, HostNetworkPolicy)], DownwardApi());
         await WaitUntilReadyAsync(lab, _server, cancellationToken);
     }
+
+    // The container's user and its one capability (port 988); setpriv execs, so SIGTERM still reaches the server.
+    private static IReadOnlyList<string> AsServerUser =>
+    [
+        "setpriv", $"--reuid={ServerUid}", $"--regid={ServerUid}", "--clear-groups",
+        "--inh-caps=-all,+net_bind_service", "--ambient-caps=+net_bind_service", "--bounding-set=-all,+net_bind_service", "--",
+    ];
+
+    // The lab's directory is root's (0700): the server's user may pass through it to read its kubeconfig, nothing else.
+    private static string WriteKubeconfigForServer(NetworkNamespaceLab lab, KubernetesTestServer kube)
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("The lab runs on Linux only.");
+        File.SetUnixFileMode(lab.WorkDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        var kubeconfig = kube.WriteKubeconfig(Path.Combine(lab.WorkDirectory, "kubeconfig"));
+        File.SetUnixFileMode(kubeconfig, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        return kubeconfig;
+    }
+
+    // The DaemonSet's env from fieldRefs: the server's own pod, whose ServiceAccount is the node identity.
+    private Dictionary<string, string> DownwardApi() => new()
+    {
+        ["POD_NAME"] = ServerPod.Metadata.Name,
+        ["POD_UID"] = ServerPod.Metadata.Uid,
+        ["POD_NAMESPACE"] = ServerNamespace,
+        ["POD_SERVICE_ACCOUNT"] = ServerServiceAccount,
+    };
 
     // 127.0.0.1 of the node namespace, not of the test process: a socket belongs to the namespace it was created in.
     private Socket ListenOnNodeLoopback()
@@ -142,13 +224,47 @@ public sealed class ServerLab : IAsyncLifetime
         kube.AddNode(new V1Node
         {
             Metadata = new V1ObjectMeta { Name = NodeName, Labels = new Dictionary<string, string> { ["topology.kubernetes.io/zone"] = "us-central1-b" } },
-            Status = new V1NodeStatus { Addresses = [new V1NodeAddress { Type = "InternalIP", Address = LabNetwork.NodeUplink4.ToString() }] },
+            Status = new V1NodeStatus
+            {
+                Addresses =
+                [
+                    new V1NodeAddress { Type = "InternalIP", Address = LabNetwork.NodeUplink4.ToString() },
+                    new V1NodeAddress { Type = "InternalIP", Address = LabNetwork.NodeUplink6.ToString() },
+                ],
+            },
         });
         // The provider has the cluster's keys uploaded, as for a private issuer: Google never fetches them.
         google.AddProvider(ProjectNumber, PoolId, ProviderId, kube.Issuer, JwksSource.FromJson(kube.JwksJson));
         google.AllowImpersonation(PrincipalOf("writer"), WriterGsa);
         AddPod(kube, Writer, WriterGsa);
         AddPod(kube, Reader, gsa: null);
+        google.AllowImpersonation(PrincipalOf(ServerServiceAccount, ServerNamespace), NodeGsa);
+        kube.AddServiceAccount(new V1ServiceAccount
+        {
+            Metadata = new V1ObjectMeta
+            {
+                Name = ServerServiceAccount,
+                NamespaceProperty = ServerNamespace,
+                Annotations = new Dictionary<string, string> { ["iam.gke.io/gcp-service-account"] = NodeGsa },
+            },
+        });
+        ServerPod = kube.AddPod(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = ServerPodName, NamespaceProperty = ServerNamespace },
+            Spec = new V1PodSpec
+            {
+                NodeName = NodeName,
+                HostNetwork = true,
+                ServiceAccountName = ServerServiceAccount,
+                Containers = [new V1Container { Name = "metadata-proxy", Image = "metadata-proxy:dev" }],
+            },
+            Status = new V1PodStatus
+            {
+                Phase = "Running",
+                PodIP = LabNetwork.NodeUplink4.ToString(),
+                PodIPs = [new V1PodIP { Ip = LabNetwork.NodeUplink4.ToString() }, new V1PodIP { Ip = LabNetwork.NodeUplink6.ToString() }],
+            },
+        });
     }
 
     // A Running pod on this node with the lab pod's addresses, named after it, with a ServiceAccount of that name too.
@@ -187,6 +303,10 @@ public sealed class ServerLab : IAsyncLifetime
             catch (HttpRequestException)
             {
                 // not listening yet
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // a slow answer on a loaded machine (the client's 2 s timeout): ask again until StartupPatience is up
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);

@@ -59,14 +59,29 @@ public sealed class EndpointTests(ConformanceServer fixture) : IClassFixture<Con
     [InlineData("user-data")]
     [InlineData("startup-script")]
     [InlineData("kubelet-config")]
-    public async Task AT_5_BootstrapAttributes_AreConcealed(string key)
+    public async Task AT_5_BootstrapAttributes_Are404AndCountedAsConcealed(string key)
     {
         foreach (var scope in new[] { "instance", "project" })
         {
+            var before = await ConcealedCountAsync();
             var (response, body) = await fixture.Client().GetWithBodyAsync($"/computeMetadata/v1/{scope}/attributes/{key}");
-            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+
+            // GKE profile: 404, which Go's client reads as NotDefinedError rather than failing; the reason stays visible.
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal(["Google"], response.Headers.GetValues("Metadata-Flavor"));
             Assert.Equal("This metadata endpoint is concealed.\n", body);
+            Assert.Equal(before + 1, await ConcealedCountAsync());
         }
+    }
+
+    [Fact]
+    public async Task AT_5_D_10_UnknownAttribute_Is404ButNotCountedAsConcealed()
+    {
+        var before = await ConcealedCountAsync();
+        var (response, body) = await fixture.Client().GetWithBodyAsync("/computeMetadata/v1/instance/attributes/kube-envy");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.DoesNotContain("concealed", body, StringComparison.Ordinal);
+        Assert.Equal(before, await ConcealedCountAsync());
     }
 
     [Fact]
@@ -191,5 +206,15 @@ public sealed class EndpointTests(ConformanceServer fixture) : IClassFixture<Con
     {
         using var response = await fixture.Client().GetAsync(path, flavor: true);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    /// <summary>What an admin sees: <c>metadata_proxy_requests_total{outcome="concealed",code="404"}</c>.</summary>
+    private async Task<double> ConcealedCountAsync()
+    {
+        const string Series = "metadata_proxy_requests_total{outcome=\"concealed\",code=\"404\"}";
+        using var admin = ProxyServer.CreateClient(fixture.Server.AdminUri, source: null);
+        var text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(Series + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(Series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

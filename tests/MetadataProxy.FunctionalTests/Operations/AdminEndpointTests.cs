@@ -28,7 +28,7 @@ public sealed class AdminEndpointTests(ConformanceServer fixture) : IClassFixtur
         await fixture.Client(ConformanceServer.UnknownCaller).GetWithBodyAsync("/computeMetadata/v1/instance/attributes/kube-env");
         var (response, body) = await Admin().GetWithBodyAsync("/metrics", flavor: false);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("metadata_proxy_requests_total{outcome=\"concealed\",code=\"403\"}", body, StringComparison.Ordinal);
+        Assert.Contains("metadata_proxy_requests_total{outcome=\"concealed\",code=\"404\"}", body, StringComparison.Ordinal);
         Assert.DoesNotContain("127.0.0.3", body, StringComparison.Ordinal);
         Assert.DoesNotContain("kube-env", body, StringComparison.Ordinal);
     }

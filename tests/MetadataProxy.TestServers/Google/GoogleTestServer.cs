@@ -22,6 +22,7 @@ public sealed class GoogleTestServer : IAsyncDisposable
     private readonly CallCounter _idTokenCalls = new();
     private readonly ConcurrentQueue<StsRequestRecord> _stsRequests = new();
     private readonly ConcurrentQueue<IamRequestRecord> _iamRequests = new();
+    private readonly ConcurrentDictionary<string, byte> _connections = new(StringComparer.Ordinal);
     private WebApplication? _app;
     private Socket? _listenSocket;
 
@@ -65,6 +66,9 @@ public sealed class GoogleTestServer : IAsyncDisposable
     public int GenerateIdTokenCalls => _idTokenCalls.Value;
 
     public IReadOnlyList<StsRequestRecord> StsRequests => [.. _stsRequests];
+
+    /// <summary>Distinct TCP connections that carried at least one request (STS, IAM or certs), since start.</summary>
+    public int ConnectionsSeen => _connections.Count;
 
     public IReadOnlyList<IamRequestRecord> IamRequests => [.. _iamRequests];
 
@@ -153,6 +157,11 @@ public sealed class GoogleTestServer : IAsyncDisposable
     {
         var builder = LoopbackHost.CreateBuilder(_listenSocket);
         _app = builder.Build();
+        _app.Use((context, next) =>
+        {
+            _connections.TryAdd(context.Connection.Id, 0);
+            return next(context);
+        });
 
         var sts = new StsEndpoint(
             new StsExchange(_providers, new SubjectTokenValidator(_fetcher, _settings), _tokens, _settings),

@@ -61,4 +61,41 @@ public sealed class MetadataRendererTests
         });
         Assert.Equal("a/\nb\nservice-accounts/\n", Encoding.UTF8.GetString(MetadataRenderer.Listing(tree).Body));
     }
+
+    [Fact]
+    public void AttributeMap_KeptAsSet_ListsAndRendersInThatOrder()
+    {
+        // The GKE node capture (spec/fixtures) lists cluster-name before cluster-location: the order they were set.
+        var attributes = new OrderedDictionary<string, MetadataNode>(StringComparer.Ordinal)
+        {
+            ["cluster-name"] = ValueNode.Text("c"),
+            ["cluster-location"] = ValueNode.Text("l"),
+            ["Zeta"] = ValueNode.Text("z"),
+            ["alpha"] = ValueNode.Text("a"),
+        };
+        var map = new DirectoryNode(attributes, KeyStyle.Free, keyOrder: KeyOrder.AsSet);
+        var tree = new DirectoryNode(new Dictionary<string, MetadataNode> { ["attributes"] = map, ["id"] = ValueNode.Number("1") });
+
+        Assert.Equal("cluster-name\ncluster-location\nZeta\nalpha\n", Encoding.UTF8.GetString(MetadataRenderer.Listing(map).Body));
+        Assert.Equal("{\"attributes\":{\"cluster-name\":\"c\",\"cluster-location\":\"l\",\"Zeta\":\"z\",\"alpha\":\"a\"},\"id\":1}",
+            Encoding.UTF8.GetString(MetadataRenderer.RecursiveJson(tree).Body));
+        Assert.Equal("attributes/cluster-name c\nattributes/cluster-location l\nattributes/Zeta z\nattributes/alpha a\nid 1\n",
+            Encoding.UTF8.GetString(MetadataRenderer.RecursiveText(tree).Body));
+    }
+
+    [Fact]
+    public void AttributeMap_KeptAsSet_KeepsItsOrderWhenTheTreeIsCopied()
+    {
+        var attributes = new OrderedDictionary<string, MetadataNode>(StringComparer.Ordinal) { ["b"] = ValueNode.Text("1"), ["a"] = ValueNode.Text("2") };
+        var copy = new DirectoryNode(attributes, KeyStyle.Free, keyOrder: KeyOrder.AsSet).With("0", ValueNode.Text("3"));
+        Assert.Equal(KeyOrder.AsSet, copy.KeyOrder);
+        Assert.Equal("b\na\n0\n", Encoding.UTF8.GetString(MetadataRenderer.Listing(copy).Body));
+    }
+
+    [Fact]
+    public void Directory_OfApiKeys_IsListedOrdinallyWhateverTheInsertionOrder()
+    {
+        var directory = new DirectoryNode(new OrderedDictionary<string, MetadataNode> { ["zone"] = ValueNode.Text("z"), ["Id"] = ValueNode.Text("i"), ["attributes"] = DirectoryNode.Empty });
+        Assert.Equal("Id\nattributes/\nzone\n", Encoding.UTF8.GetString(MetadataRenderer.Listing(directory).Body));
+    }
 }

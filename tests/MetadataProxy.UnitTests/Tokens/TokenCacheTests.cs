@@ -211,6 +211,135 @@ public sealed class TokenCacheTests
         Assert.Equal(TokenRefusal.UpstreamUnavailable, ((TokenOutcome.Refused)result).Reason);
     }
 
+    [Fact]
+    public async Task GetAsync_LastWaiterLeaves_AbandonsTheFetchAndRemembersNothing()
+    {
+        var fetchToken = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var caller = new CancellationTokenSource();
+        var waiting = _cache.GetAsync("k", async ct =>
+        {
+            fetchToken.SetResult(ct);
+            await Task.Delay(Timeout.Infinite, ct);
+            return Token("never", Hour);
+        }, caller.Token);
+        var abandoned = await fetchToken.Task;
+
+        await caller.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.True(abandoned.IsCancellationRequested);
+        // The abandoned fetch's failure says nothing about Google: the next caller fetches at once.
+        var next = await _cache.GetAsync("k", Fetch("t1", Hour), CancellationToken.None);
+        Assert.Equal("t1", ((TokenOutcome.AccessToken)next).Value);
+    }
+
+    [Fact]
+    public async Task GetAsync_OneOfTwoWaitersLeaves_TheFetchGoesOnForTheOther()
+    {
+        var gate = new TaskCompletionSource<TokenOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fetchToken = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var leaver = new CancellationTokenSource();
+        Func<CancellationToken, Task<TokenOutcome>> fetch = ct => { fetchToken.TrySetResult(ct); return gate.Task; };
+        var leaving = _cache.GetAsync("k", fetch, leaver.Token);
+        var staying = _cache.GetAsync("k", fetch, CancellationToken.None);
+        var token = await fetchToken.Task;
+
+        await leaver.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving);
+
+        Assert.False(token.IsCancellationRequested);
+        gate.SetResult(Token("t1", Hour));
+        Assert.Equal("t1", ((TokenOutcome.AccessToken)await staying).Value);
+    }
+
+    [Fact]
+    public async Task PrefetchAsync_CallerJoinsAndLeaves_TheFetchIsKept()
+    {
+        var gate = new TaskCompletionSource<TokenOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fetchToken = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Func<CancellationToken, Task<TokenOutcome>> fetch = ct => { fetchToken.TrySetResult(ct); return gate.Task; };
+        var prefetch = _cache.PrefetchAsync("k", fetch);
+        using var caller = new CancellationTokenSource();
+        var waiting = _cache.GetAsync("k", fetch, caller.Token);
+        var token = await fetchToken.Task;
+
+        await caller.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+
+        Assert.False(token.IsCancellationRequested);
+        gate.SetResult(Token("t1", Hour));
+        Assert.Equal("t1", ((TokenOutcome.AccessToken)await prefetch).Value);
+    }
+
+    [Fact]
+    public async Task GetAsync_GoogleBackAfterAnOutage_FirstRequestAfterTheShortMemoryFetchesAndSucceeds()
+    {
+        var cache = new TokenCache<string>(new TokenCachePolicy(() => 1.0) { UnavailableMemory = TimeSpan.FromSeconds(1) }, _time);
+        var down = true;
+        var attempts = 0;
+        Func<CancellationToken, Task<TokenOutcome>> google = _ =>
+        {
+            Interlocked.Increment(ref attempts);
+            return Task.FromResult<TokenOutcome>(down ? new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "503") : Token("t1", Hour));
+        };
+        Assert.IsType<TokenOutcome.Refused>(await cache.GetAsync("k", google, CancellationToken.None));
+        _time.Advance(TimeSpan.FromMilliseconds(900));
+        Assert.IsType<TokenOutcome.Refused>(await cache.GetAsync("k", google, CancellationToken.None)); // remembered, Google not asked
+        Assert.Equal(1, attempts);
+
+        down = false;
+        _time.Advance(TimeSpan.FromMilliseconds(100)); // the Retry-After (1 s) a client was given has passed
+
+        var recovered = await cache.GetAsync("k", google, CancellationToken.None);
+        Assert.Equal("t1", ((TokenOutcome.AccessToken)recovered).Value);
+        Assert.Equal(2, attempts);
+    }
+
+    [Fact]
+    public async Task GetAsync_RejectionWithoutToken_IsStillRememberedForTheLongRetry()
+    {
+        var cache = new TokenCache<string>(new TokenCachePolicy(() => 0.0) { UnavailableMemory = TimeSpan.FromSeconds(1) }, _time);
+        var attempts = 0;
+        Func<CancellationToken, Task<TokenOutcome>> refusing = _ =>
+        {
+            Interlocked.Increment(ref attempts);
+            return Task.FromResult<TokenOutcome>(new TokenOutcome.Refused(TokenRefusal.UpstreamRejected, "no binding"));
+        };
+        await cache.GetAsync("k", refusing, CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(4)); // past the unavailable memory, inside 10 s × 0.5
+
+        Assert.Equal(TokenRefusal.UpstreamRejected, ((TokenOutcome.Refused)await cache.GetAsync("k", refusing, CancellationToken.None)).Reason);
+        Assert.Equal(1, attempts);
+    }
+
+    [Fact]
+    public async Task GetAsync_ThrottledRefusal_IsNotRemembered()
+    {
+        var attempts = 0;
+        Func<CancellationToken, Task<TokenOutcome>> throttledOnce = _ => Task.FromResult<TokenOutcome>(Interlocked.Increment(ref attempts) == 1
+            ? new TokenOutcome.Refused(TokenRefusal.Throttled, "over its share")
+            : Token("t1", Hour));
+
+        Assert.Equal(TokenRefusal.Throttled, ((TokenOutcome.Refused)await _cache.GetAsync("k", throttledOnce, CancellationToken.None)).Reason);
+        Assert.Equal("t1", ((TokenOutcome.AccessToken)await _cache.GetAsync("k", throttledOnce, CancellationToken.None)).Value);
+    }
+
+    [Fact]
+    public async Task GetAsync_GroupEvictedThenRefilled_KeepsCountingOnlyItsOwnKeys()
+    {
+        var grouped = new TokenCache<string>(new TokenCachePolicy(() => 0), _time, capacity: 100, groupOf: k => k.Split('/')[0], groupCapacity: 1);
+        await grouped.GetAsync("a/1", Fetch("1", Hour), CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await grouped.GetAsync("a/2", Fetch("2", Hour), CancellationToken.None);
+        Assert.Equal(1, grouped.Evict(k => !k.StartsWith("a/", StringComparison.Ordinal)));
+        await grouped.GetAsync("a/3", Fetch("3", Hour), CancellationToken.None);
+        await grouped.GetAsync("b/1", Fetch("4", Hour), CancellationToken.None);
+
+        Assert.Equal(["a/3", "b/1"], grouped.Keys.Order(StringComparer.Ordinal));
+        Assert.True(grouped.Contains("a/3"));
+        Assert.False(grouped.Contains("a/1"));
+    }
+
     private Func<CancellationToken, Task<TokenOutcome>> Fetch(string value, TimeSpan lifetime) => _ =>
     {
         Interlocked.Increment(ref _fetches);
