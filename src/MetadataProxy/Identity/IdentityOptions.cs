@@ -19,8 +19,10 @@ internal sealed class IdentityOptions
     /// <summary>
     /// While the watch is broken and the API server cannot confirm a caller, the index still answers for pods it
     /// knows for this long after its last contact; then it refuses (the address may belong to a new pod by now).
+    /// While the API server is unreachable no new pod can be bound to the node, so an address cannot pass to a pod
+    /// the index has never seen: two minutes carries known pods across a typical control-plane outage.
     /// </summary>
-    public TimeSpan IndexStalenessLimit { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan IndexStalenessLimit { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Concurrent calls to the Kubernetes API from the request path (lists, ServiceAccount reads, TokenRequests).</summary>
     public int MaxConcurrentApiCalls { get; set; } = 8;

@@ -28,7 +28,7 @@ internal static class KubernetesExtensions
                 "Identity:ServiceAccountCacheTtl must be between 00:00:01 and 01:00:00 (default 00:00:30).")
             .Validate(o => o.MaxConcurrentApiCalls is >= 1 and <= 1000, "Identity:MaxConcurrentApiCalls must be between 1 and 1000 (default 8).")
             .Validate(o => o.IndexStalenessLimit >= TimeSpan.FromSeconds(1) && o.IndexStalenessLimit <= TimeSpan.FromMinutes(10),
-                "Identity:IndexStalenessLimit must be between 00:00:01 and 00:10:00 (default 00:00:30).")
+                "Identity:IndexStalenessLimit must be between 00:00:01 and 00:10:00 (default 00:02:00).")
             .Validate(o => Enum.IsDefined(o.HostNetworkPolicy), "Identity:HostNetworkPolicy must be Deny or NodeIdentity.")
             .ValidateOnStart();
         builder.AddNodeIdentity();
@@ -42,6 +42,7 @@ internal static class KubernetesExtensions
         builder.Services.AddSingleton<PodLister>();
         builder.Services.AddSingleton<ServiceAccountCache>();
         builder.Services.AddSingleton<NodeInfo>();
+        builder.Services.AddSingleton(_ => new WatchJitter(Random.Shared.NextDouble));
         builder.Services.AddSingleton<PodInformer>();
         // The refresher subscribes to pod events before the informer's first list, so every pod is prefetched.
         builder.Services.AddHostedService<ServiceAccountRefresher>();

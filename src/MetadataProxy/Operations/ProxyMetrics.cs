@@ -12,6 +12,7 @@ internal sealed class ProxyMetrics
     private readonly Counter _podWatchEvents;
     private readonly Counter _podRelists;
     private readonly Counter _podWatchFailures;
+    private readonly Counter _podWatchSilent;
     private readonly Gauge _podIndexPods;
     private readonly Counter _callerResolutions;
     private readonly Counter _nodeSocketRefused;
@@ -31,6 +32,8 @@ internal sealed class ProxyMetrics
         _podWatchEvents = factory.CreateCounter("metadata_proxy_pod_watch_events_total", "Pod watch events applied to the index, by type.", "type");
         _podRelists = factory.CreateCounter("metadata_proxy_pod_relists_total", "Full lists of this node's pods (start, and after a 410).");
         _podWatchFailures = factory.CreateCounter("metadata_proxy_pod_watch_failures_total", "Pod list or watch attempts that failed and were retried.");
+        _podWatchSilent = factory.CreateCounter("metadata_proxy_pod_watch_silent_total",
+            "Pod watches restarted because they sent neither an event nor a bookmark for twice Kubernetes:WatchBookmarkInterval.");
         _podIndexPods = factory.CreateGauge("metadata_proxy_pod_index_pods", "Pods on this node known to the index (live or not).");
         _callerResolutions = factory.CreateCounter("metadata_proxy_caller_resolutions_total",
             "Caller lookups by how they were answered: index, after_wait, live_list, or the refusal.", "outcome");
@@ -101,6 +104,8 @@ internal sealed class ProxyMetrics
     public void PodIndexSize(int pods) => _podIndexPods.Set(pods);
 
     public void PodWatchFailed() => _podWatchFailures.Inc();
+
+    public void PodWatchSilent() => _podWatchSilent.Inc();
 
     /// <summary>Exports how long ago the informer last heard from the API server, read at each scrape.</summary>
     public void ObservePodInformer(Func<TimeSpan?> sinceLastContact)

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Net;
 using MetadataProxy.Identity;
 using MetadataProxy.Kubernetes;
@@ -12,8 +11,9 @@ namespace MetadataProxy.Pods;
 
 /// <summary>
 /// "Which pod is calling?" in Kubernetes mode (decision 2): the socket's remote address → the one live pod on this
-/// node with that address → its ServiceAccount and annotations. A miss waits for the informer for
-/// <c>Identity:LookupWait</c>, then asks the API server once; nobody found, or more than one, is refused.
+/// node with that address (<see cref="AddressOwners"/>: a terminating pod keeps it unless another pod may have it) →
+/// its ServiceAccount and annotations. A miss waits for the informer for <c>Identity:LookupWait</c>, then asks the
+/// API server once; nobody found, or more than one, or an address that may be passing to a new pod, is refused.
 /// </summary>
 internal sealed class KubernetesCallerResolver(
     PodIndex index,
@@ -44,28 +44,34 @@ internal sealed class KubernetesCallerResolver(
                 $"{address} is in the node's network namespace (the node itself or a hostNetwork pod); Identity:HostNetworkPolicy is Deny, so no identity is served to it.");
         }
 
-        var (pods, how) = await FindAsync(address, cancellationToken);
-        switch (pods)
+        var (owner, how) = await FindAsync(address, cancellationToken);
+        switch (owner)
         {
             case null:
                 metrics.CallerResolved(how == "stale" ? "index_too_stale" : "list_failed");
                 return new CallerOutcome.Refused(CallerRefusal.Unknown, how == "stale"
                     ? $"The pod index of node {kubernetes.Value.NodeName} has not heard from the Kubernetes API for over {options.Value.IndexStalenessLimit.TotalSeconds:0} s and cannot confirm who owns {address}; retry shortly."
                     : $"No pod on node {kubernetes.Value.NodeName} is known at {address} and the Kubernetes API could not be asked; retry shortly.");
-            case { Length: 0 }:
+            case AddressOwner.Nobody:
                 metrics.CallerResolved("unknown");
                 return new CallerOutcome.Refused(CallerRefusal.Unknown,
                     $"No live pod on node {kubernetes.Value.NodeName} has IP {address}; if the pod just started, retry shortly.");
-            case { Length: > 1 }:
+            case AddressOwner.Ambiguous ambiguous:
                 metrics.CallerResolved("ambiguous");
-                var message = $"{pods.Value.Length} live pods on this node claim IP {address} ({string.Join(", ", pods.Value)}); refusing to guess which one is calling.";
-                foreach (var pod in pods.Value)
+                var message = $"{ambiguous.Pods.Length} live pods on this node claim IP {address} ({string.Join(", ", ambiguous.Pods)}); refusing to guess which one is calling.";
+                foreach (var pod in ambiguous.Pods)
                     events.Report(pod.Namespace, pod.Name, pod.Uid, "MetadataAmbiguousPodIP", message);
                 return new CallerOutcome.Refused(CallerRefusal.Ambiguous, message);
+            case AddressOwner.Contended contended:
+                metrics.CallerResolved("terminating_contended");
+                return new CallerOutcome.Refused(CallerRefusal.Ambiguous,
+                    $"Pod {contended.Terminating} at {address} is terminating and {contended.Waiting.Length} pod(s) on this node are waiting for an address ({string.Join(", ", contended.Waiting.Take(3))}); the address may already be theirs, so no identity is served until their addresses are known; retry shortly.");
+            case AddressOwner.One one:
+                metrics.CallerResolved(one.Pod.Terminating && how is "index" or "after_wait" ? "terminating" : how);
+                return await IdentityOfAsync(one.Pod, cancellationToken);
+            default:
+                throw new InvalidOperationException($"Unknown address owner {owner.GetType().Name}.");
         }
-
-        metrics.CallerResolved(how);
-        return await IdentityOfAsync(pods.Value[0], cancellationToken);
     }
 
     public ValueTask<CallerOutcome> ResolveNodeAsync(CancellationToken cancellationToken) => nodeIdentity.ResolveAsync(cancellationToken);
@@ -82,47 +88,55 @@ internal sealed class KubernetesCallerResolver(
                 : new CallerOutcome.Refused(CallerRefusal.HostNetwork, $"{address} is in the node's network namespace.");
         }
 
-        var pods = index.LiveAt(address);
-        if (!informer.Current || pods.Length != 1)
+        if (!informer.Current || index.OwnerOf(address) is not AddressOwner.One { Pod: var pod })
             return new CallerOutcome.Refused(CallerRefusal.Unknown, $"{address} is not one live pod the index knows right now.");
-        var pod = pods[0];
         return accounts.Known(pod.Namespace, pod.ServiceAccount) is ServiceAccountState.Found { Annotations: { } annotations } found
             ? new CallerOutcome.Resolved(CallerIdentities.For(pod, found, annotations))
             : new CallerOutcome.Refused(CallerRefusal.ServiceAccountUnavailable, $"The ServiceAccount of {pod} has not been read yet.");
     }
 
-    private async Task<(ImmutableArray<PodRecord>? Pods, string How)> FindAsync(IPAddress address, CancellationToken cancellationToken)
+    private async Task<(AddressOwner? Owner, string How)> FindAsync(IPAddress address, CancellationToken cancellationToken)
     {
-        var pods = index.LiveAt(address);
-        if (!pods.IsEmpty && !informer.Current)
-        {
-            // The watch is down: the pod at this address may be gone and the address reused. Ask the API server;
-            // if it cannot answer either (an outage), pods already known keep resolving.
-            var listed = await lister.LiveAtAsync(address, cancellationToken);
-            if (listed is { } truth)
-                return (truth, "verified");
-            // Past a short outage the index is too old to vouch for anyone: the address may belong to a new pod.
-            return time.GetUtcNow() - (informer.LastContact ?? DateTimeOffset.MinValue) <= options.Value.IndexStalenessLimit ? (pods, "index_stale") : (null, "stale");
-        }
-
-        if (!pods.IsEmpty)
-            return (pods, "index");
-
-        // A pod that has just started may ask before its watch event arrives: wait for the index first.
+        // A pod that has just started may ask before its watch event arrives, and a terminating pod's address may be
+        // about to pass to a pod waiting for one: wait for the index to settle, up to Identity:LookupWait.
         var deadline = time.GetUtcNow() + options.Value.LookupWait;
+        var how = "index";
+        AddressOwner owner;
         while (true)
         {
             var changed = index.NextChange;
-            pods = index.LiveAt(address);
-            if (!pods.IsEmpty)
-                return (pods, "after_wait");
+            owner = index.OwnerOf(address);
+            if (owner is not (AddressOwner.Nobody or AddressOwner.Contended))
+                break;
             var remaining = deadline - time.GetUtcNow();
             if (remaining <= TimeSpan.Zero)
                 break;
+            how = "after_wait";
             await ChangeWait.ForAsync(changed, remaining, time, cancellationToken);
         }
 
-        return (await lister.LiveAtAsync(address, cancellationToken), "live_list");
+        if (owner is AddressOwner.Contended)
+            return (owner, how);
+
+        if (owner is AddressOwner.Nobody)
+        {
+            return await lister.LiveAtAsync(address, cancellationToken) is { } listed
+                ? (AddressOwners.Decide(listed, index.AwaitingAddress), "live_list")
+                : (null, "live_list");
+        }
+
+        if (!informer.Current)
+        {
+            // The watch is down or silent: the pod at this address may be gone and the address reused. Ask the API
+            // server (one LIST per address at a time, reused for a second); if it cannot answer either (an outage,
+            // when no new pod can be bound to this node), pods already known keep resolving.
+            if (await lister.LiveAtAsync(address, cancellationToken) is { } truth)
+                return (AddressOwners.Decide(truth, index.AwaitingAddress), "verified");
+            // Past a long outage the index is too old to vouch for anyone: the address may belong to a new pod.
+            return time.GetUtcNow() - (informer.LastContact ?? DateTimeOffset.MinValue) <= options.Value.IndexStalenessLimit ? (owner, "index_stale") : (null, "stale");
+        }
+
+        return (owner, how);
     }
 
     private async Task<CallerOutcome> IdentityOfAsync(PodRecord pod, CancellationToken cancellationToken)

@@ -19,9 +19,21 @@ internal sealed class PodIndex
     /// <summary>Completes at the next change after it was read.</summary>
     public Task NextChange => Volatile.Read(ref _next).Task;
 
-    /// <summary>Live pods that own <paramref name="address"/>; more than one means the answer is ambiguous.</summary>
+    /// <summary>Live pods that claim <paramref name="address"/>, terminating ones whose containers still run included.</summary>
     public ImmutableArray<PodRecord> LiveAt(IPAddress address) =>
         _snapshot.LiveByAddress.TryGetValue(PodRecords.Normalise(address), out var pods) ? pods : [];
+
+    /// <summary>Pods on this node waiting for the CNI to give them an address.</summary>
+    public ImmutableArray<PodRecord> AwaitingAddress => _snapshot.AwaitingAddress;
+
+    /// <summary>Who owns <paramref name="address"/> by <see cref="AddressOwners.Decide"/>, from one snapshot.</summary>
+    public AddressOwner OwnerOf(IPAddress address)
+    {
+        var snapshot = _snapshot;
+        return AddressOwners.Decide(
+            snapshot.LiveByAddress.TryGetValue(PodRecords.Normalise(address), out var pods) ? pods : [],
+            snapshot.AwaitingAddress);
+    }
 
     /// <summary>Addresses of hostNetwork pods: the node's own.</summary>
     public bool IsHostNetworkAddress(IPAddress address) => _snapshot.HostNetworkAddresses.Contains(PodRecords.Normalise(address));
@@ -55,7 +67,8 @@ internal sealed class PodIndex
     private sealed record Snapshot(
         ImmutableDictionary<string, PodRecord> ByUid,
         ImmutableDictionary<IPAddress, ImmutableArray<PodRecord>> LiveByAddress,
-        ImmutableHashSet<IPAddress> HostNetworkAddresses)
+        ImmutableHashSet<IPAddress> HostNetworkAddresses,
+        ImmutableArray<PodRecord> AwaitingAddress)
     {
         public static readonly Snapshot Empty = Of(ImmutableDictionary.Create<string, PodRecord>(StringComparer.Ordinal));
 
@@ -66,7 +79,8 @@ internal sealed class PodIndex
                 .GroupBy(x => x.Address)
                 .ToImmutableDictionary(g => g.Key, g => g.Select(x => x.Pod).ToImmutableArray());
             var host = pods.Values.Where(p => p.HostNetwork && !p.Terminating).SelectMany(p => p.Addresses).ToImmutableHashSet();
-            return new Snapshot(pods, live, host);
+            var awaiting = pods.Values.Where(p => p.AwaitsAddress).ToImmutableArray();
+            return new Snapshot(pods, live, host, awaiting);
         }
     }
 }

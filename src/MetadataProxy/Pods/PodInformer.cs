@@ -7,7 +7,10 @@ namespace MetadataProxy.Pods;
 
 /// <summary>
 /// Keeps <see cref="PodIndex"/> equal to the pods on this node: list, then watch from the list's resourceVersion
-/// with bookmarks; a 410 relists, a broken stream resumes from the last resourceVersion after a jittered back-off.
+/// with bookmarks; a 410 relists, a broken stream resumes from the last resourceVersion after a jittered back-off
+/// (capped at <c>Kubernetes:ReconnectDelayMax</c>, so the watch resumes promptly once the API server is back). A watch
+/// that delivers neither an event nor a bookmark for twice <c>Kubernetes:WatchBookmarkInterval</c> is silent: the
+/// index stops being current (the resolver then confirms callers with the API server) and the watch restarts.
 /// The logic follows YARP's ResourceInformer; KubernetesClient has no informer of its own.
 /// </summary>
 internal sealed partial class PodInformer(
@@ -15,6 +18,7 @@ internal sealed partial class PodInformer(
     PodIndex index,
     IOptions<KubernetesOptions> options,
     PodEvents events,
+    WatchJitter jitter,
     TimeProvider time,
     ProxyMetrics metrics,
     ILogger<PodInformer> logger) : BackgroundService, IReadinessCheck
@@ -22,7 +26,7 @@ internal sealed partial class PodInformer(
     /// <summary>Server-side watch timeout: a healthy watch ends and is resumed at least this often.</summary>
     private const int WatchTimeoutSeconds = 300;
 
-    private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), Random.Shared.NextDouble);
+    private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(200), options.Value.ReconnectDelayMax, jitter.Next);
     private volatile bool _synced;
     private volatile bool _current;
     private long _lastEventTicks;
@@ -51,7 +55,11 @@ internal sealed partial class PodInformer(
             {
                 if (resourceVersion is null)
                 {
-                    var list = await client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: selector, cancellationToken: stoppingToken);
+                    // resourceVersion=0: served from the API server's watch cache, not a quorum read that makes etcd scan
+                    // every pod of the cluster (thousands of nodes start or relist at once). The trade-off: the cache may
+                    // lag etcd by a moment, so the list can be a little old; the watch that follows resumes from the
+                    // list's resourceVersion and delivers every later change, so the index converges within milliseconds.
+                    var list = await client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: selector, resourceVersion: "0", cancellationToken: stoppingToken);
                     index.ReplaceAll(list.Items.Select(PodRecords.From));
                     resourceVersion = list.Metadata.ResourceVersion;
                     Touch();
@@ -73,12 +81,22 @@ internal sealed partial class PodInformer(
             {
                 return;
             }
+            catch (WatchSilentException e)
+            {
+                // The stream is open but says nothing: do not trust it, resume from the last resourceVersion now.
+                _current = false;
+                metrics.PodWatchSilent();
+                Log.Silent(logger, e.Silence.TotalSeconds);
+                resourceVersion = e.ResourceVersion;
+            }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 // Any failure (HTTP, a client-side timeout, a bad payload) is retried: a background loop must never stop the host.
                 _current = false;
                 metrics.PodWatchFailed();
                 var delay = _backoff.Next();
+                if (RetryAfter.Of(e) is { } asked && asked > delay)
+                    delay = asked; // A throttling API server said when to come back: honour it.
                 Log.Failed(logger, e.Message, delay.TotalSeconds);
                 await Task.Delay(delay, time, stoppingToken);
             }
@@ -89,40 +107,57 @@ internal sealed partial class PodInformer(
     private async Task<string?> WatchAsync(string selector, string resourceVersion, CancellationToken stoppingToken)
     {
         KubernetesException? error = null;
+        using var silence = new WatchSilence(2 * options.Value.WatchBookmarkInterval, time);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, silence.Token);
         var stream = client.CoreV1.WatchListPodForAllNamespacesAsync(
             allowWatchBookmarks: true,
             fieldSelector: selector,
             resourceVersion: resourceVersion,
             timeoutSeconds: WatchTimeoutSeconds,
             onError: e => error ??= e as KubernetesException ?? new KubernetesException(e.Message, e),
-            cancellationToken: stoppingToken);
-        await foreach (var (type, pod) in stream)
+            cancellationToken: watching.Token);
+        try
         {
-            Touch();
-            _current = true;
-            _backoff.Reset();
-            switch (type)
+            await foreach (var (type, pod) in stream.WithCancellation(watching.Token))
             {
-                case WatchEventType.Added or WatchEventType.Modified:
-                    var record = PodRecords.From(pod);
-                    index.Upsert(record);
-                    events.Changed(record);
-                    break;
-                case WatchEventType.Deleted:
-                    index.Remove(pod.Metadata.Uid);
-                    break;
+                silence.Heard();
+                resourceVersion = Apply(type, pod, resourceVersion);
             }
-
-            metrics.PodWatchEvent(type.ToString());
-            metrics.PodIndexSize(index.Count);
-            resourceVersion = pod.Metadata?.ResourceVersion ?? resourceVersion;
+        }
+        catch (Exception e) when (silence.IsSilent && !stoppingToken.IsCancellationRequested)
+        {
+            throw new WatchSilentException(resourceVersion, silence.Limit, e);
         }
 
+        if (silence.IsSilent && !stoppingToken.IsCancellationRequested)
+            throw new WatchSilentException(resourceVersion, silence.Limit, null);
         if (error is { Status.Code: 410 })
             return null; // Expired: the history we would resume from is gone.
         if (error is not null)
             throw error; // Any other ERROR event: back off, then resume.
         return resourceVersion;
+    }
+
+    private string Apply(WatchEventType type, k8s.Models.V1Pod pod, string resourceVersion)
+    {
+        Touch();
+        _current = true;
+        _backoff.Reset();
+        switch (type)
+        {
+            case WatchEventType.Added or WatchEventType.Modified:
+                var record = PodRecords.From(pod);
+                index.Upsert(record);
+                events.Changed(record);
+                break;
+            case WatchEventType.Deleted:
+                index.Remove(pod.Metadata.Uid);
+                break;
+        }
+
+        metrics.PodWatchEvent(type.ToString());
+        metrics.PodIndexSize(index.Count);
+        return pod.Metadata?.ResourceVersion ?? resourceVersion;
     }
 
     private void Touch() => Interlocked.Exchange(ref _lastEventTicks, time.GetUtcNow().UtcTicks);
@@ -134,6 +169,9 @@ internal sealed partial class PodInformer(
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Pod watch expired (410); relisting")]
         public static partial void Expired(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Pod watch silent for {Seconds:0.0} s (no event or bookmark); the index is not current until the watch resumes")]
+        public static partial void Silent(ILogger logger, double seconds);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Pod list/watch failed: {Reason}; retrying in {DelaySeconds:0.0} s")]
         public static partial void Failed(ILogger logger, string reason, double delaySeconds);

@@ -13,8 +13,20 @@ internal sealed record PodRecord(
     bool HostNetwork,
     bool Terminating)
 {
-    /// <summary>Decision 2: Succeeded/Failed pods, pods being deleted and hostNetwork pods never own an address.</summary>
-    public bool IsLive => !HostNetwork && !Terminating && Phase is not ("Succeeded" or "Failed");
+    /// <summary>The kubelet reported every container as terminated: nothing of the pod can still call.</summary>
+    public bool ContainersStopped { get; init; }
+
+    /// <summary>
+    /// Decision 2: the pod's containers may be running, so it may call from its addresses. Succeeded/Failed pods,
+    /// hostNetwork pods and terminating pods whose containers have all stopped are not live. A terminating pod whose
+    /// containers still run (its shutdown hooks) is live, but yields its address to any other live claimant
+    /// (<see cref="AddressOwners"/>).
+    /// </summary>
+    public bool IsLive => !HostNetwork && Phase is not ("Succeeded" or "Failed") && !(Terminating && ContainersStopped);
+
+    /// <summary>Live, not being deleted, and without an address yet: the CNI may be about to hand it any address
+    /// a terminating pod is releasing.</summary>
+    public bool AwaitsAddress => IsLive && !Terminating && Addresses.Count == 0;
 
     public bool IsRunning => Phase == "Running";
 

@@ -22,7 +22,10 @@ internal static class PodRecords
             addresses,
             pod.Status?.Phase,
             pod.Spec?.HostNetwork == true,
-            pod.Metadata.DeletionTimestamp is not null);
+            pod.Metadata.DeletionTimestamp is not null)
+        {
+            ContainersStopped = pod.Status?.ContainerStatuses is { Count: > 0 } statuses && statuses.All(c => c.State?.Terminated is not null),
+        };
     }
 
     public static IPAddress Normalise(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;

@@ -84,15 +84,6 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     }
 
     [Fact]
-    public async Task TerminatingPod_IsRefused()
-    {
-        lab.AddPod("team-b", "stopping", "127.0.0.17", "stopping");
-        await lab.WaitForEmailAsync("127.0.0.17", "test-project.svc.id.goog");
-        lab.Kube.MarkPodTerminating("team-b", "stopping");
-        await KubernetesLab.WaitUntilAsync(async () => (await lab.Client("127.0.0.17").GetAsync(Email, flavor: true)).StatusCode == HttpStatusCode.ServiceUnavailable);
-    }
-
-    [Fact]
     public async Task HostNetworkPodAndNodeAddress_Are403()
     {
         lab.AddPod("kube-system", "agent", "127.0.0.18", "agent", edit: p => p.Spec.HostNetwork = true);

@@ -39,6 +39,9 @@ public sealed class KubernetesLab : IAsyncLifetime
     /// </summary>
     public bool WithNodeIdentity { get; init; }
 
+    /// <summary>The Kubernetes test server speaks HTTPS (HTTP/2 by ALPN) with its own cluster CA in the kubeconfig.</summary>
+    public bool Tls { get; init; }
+
     public string NodeSocketPath => Path.Combine(_directory, "run", "node.sock");
 
     public V1Pod? ServerPod { get; private set; }
@@ -54,7 +57,9 @@ public sealed class KubernetesLab : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Kube = await KubernetesTestServer.StartAsync(TestContext.Current.CancellationToken);
+        Kube = Tls
+            ? await KubernetesTestServer.StartTlsAsync(TestContext.Current.CancellationToken)
+            : await KubernetesTestServer.StartAsync(TestContext.Current.CancellationToken);
         Google = await GoogleTestServer.StartAsync(TestContext.Current.CancellationToken);
         Kube.AddNode(new V1Node
         {

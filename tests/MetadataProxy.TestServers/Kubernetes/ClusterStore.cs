@@ -134,6 +134,30 @@ internal sealed class ClusterStore
         }
     }
 
+    /// <summary>Completes once every watch open now has flushed every line queued for it so far: the node's
+    /// informer has been sent every change up to this moment.</summary>
+    public async Task WaitForDeliveryAsync(CancellationToken ct)
+    {
+        List<(PodWatch Watch, long Queued)> pending;
+        lock (_gate)
+        {
+            pending = _watches.Select(w => (w, w.Queued)).ToList();
+        }
+
+        while (pending.Any(p => p.Watch.Flushed < p.Queued && !p.Watch.Aborted && IsOpen(p.Watch)))
+        {
+            await Task.Delay(1, ct);
+        }
+    }
+
+    private bool IsOpen(PodWatch watch)
+    {
+        lock (_gate)
+        {
+            return _watches.Contains(watch);
+        }
+    }
+
     public void SendBookmark(PodWatch watch)
     {
         lock (_gate)

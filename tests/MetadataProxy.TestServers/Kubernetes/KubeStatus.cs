@@ -31,6 +31,10 @@ internal static class KubeStatus
                 Causes = [new V1StatusCause { Reason = "FieldValueInvalid", Message = $"Invalid value: {value}: {detail}", Field = field }],
             });
 
+    /// <summary>The API Priority and Fairness rejection: 429 with <c>details.retryAfterSeconds</c> (and a Retry-After header).</summary>
+    public static V1Status TooManyRequests(int retryAfterSeconds) =>
+        Failure(429, "TooManyRequests", "Too many requests, please try again later.", new V1StatusDetails { RetryAfterSeconds = retryAfterSeconds });
+
     public static V1Status Expired(long requested, long oldest) =>
         Failure(410, "Expired", $"too old resource version: {requested} ({oldest})");
 

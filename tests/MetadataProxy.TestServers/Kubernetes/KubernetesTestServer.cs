@@ -1,4 +1,7 @@
+using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using k8s;
 using k8s.Models;
 using MetadataProxy.TestServers.Jwt;
@@ -20,6 +23,7 @@ public sealed class KubernetesTestServer : IAsyncDisposable
     private readonly Outage _outage;
     private WebApplication? _app;
     private Socket? _listenSocket;
+    private ApiServerCertificates? _certificates;
 
     private KubernetesTestServer()
     {
@@ -42,6 +46,15 @@ public sealed class KubernetesTestServer : IAsyncDisposable
     public TimeProvider Time { get => _settings.Time; set => _settings.Time = value; }
 
     public int PodListCalls => _counters.PodLists;
+
+    /// <summary>Pod lists sent with resourceVersion=0 (served from the watch cache on a real API server).</summary>
+    public int PodListsFromCache => _counters.PodListsFromCache;
+
+    /// <summary>Requests answered 429 while <see cref="Throttle"/> was on.</summary>
+    public int ThrottledRequests => _counters.ThrottledRequests;
+
+    /// <summary>Watch requests (<c>watch=true</c>) answered 429 while <see cref="Throttle"/> was on.</summary>
+    public int ThrottledWatches => _counters.ThrottledWatches;
 
     public int PodWatchCalls => _counters.PodWatches;
 
@@ -88,6 +101,28 @@ public sealed class KubernetesTestServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Serves HTTPS with HTTP/2 and HTTP/1.1 (ALPN), as a kube-apiserver does, with a serving certificate signed by a
+    /// cluster CA of its own that <see cref="WriteKubeconfig"/> and <see cref="ClientConfiguration"/> carry.
+    /// </summary>
+    public static async Task<KubernetesTestServer> StartTlsAsync(CancellationToken ct = default)
+    {
+        var server = new KubernetesTestServer { _certificates = ApiServerCertificates.Create() };
+        try
+        {
+            await server.StartCoreAsync(ct);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The protocols of the pod watch requests served so far ("HTTP/1.1", "HTTP/2"), in order.</summary>
+    public IReadOnlyList<string> WatchProtocols => _counters.WatchProtocols;
+
+    /// <summary>
     /// Serves on <paramref name="listenSocket"/>, a bound and listening TCP socket (one created inside another network
     /// namespace, say): <see cref="BaseAddress"/> is its local endpoint. The server owns the socket from here on and
     /// closes it when disposed, even if starting fails.
@@ -107,12 +142,17 @@ public sealed class KubernetesTestServer : IAsyncDisposable
         }
     }
 
-    /// <summary>A client configuration for this server (no TLS, the bearer token).</summary>
-    public KubernetesClientConfiguration ClientConfiguration() => new() { Host = BaseAddress.AbsoluteUri, AccessToken = BearerToken };
+    /// <summary>A client configuration for this server (the bearer token; the cluster CA when it speaks TLS).</summary>
+    public KubernetesClientConfiguration ClientConfiguration() => new()
+    {
+        Host = BaseAddress.AbsoluteUri,
+        AccessToken = BearerToken,
+        SslCaCerts = _certificates is null ? null : [X509CertificateLoader.LoadCertificate(_certificates.Authority.RawData)],
+    };
 
     public string WriteKubeconfig(string path)
     {
-        File.WriteAllText(path, KubeconfigFile.Render(BaseAddress, BearerToken));
+        File.WriteAllText(path, KubeconfigFile.Render(BaseAddress, BearerToken, _certificates?.AuthorityPem));
         return path;
     }
 
@@ -142,6 +182,21 @@ public sealed class KubernetesTestServer : IAsyncDisposable
 
     public V1Node UpdateNode(string name, Action<V1Node> mutate) => _store.UpdateNode(name, mutate);
 
+    /// <summary>Stalled watches: every open (and new) watch stream stays open but sends nothing, bookmarks included.</summary>
+    public void StallWatches() => _settings.WatchStall.On();
+
+    /// <summary>Stalled watch streams flow again, the queued lines first.</summary>
+    public void ResumeWatches() => _settings.WatchStall.Off();
+
+    /// <summary>Throttling (API Priority and Fairness): every API request answers 429 with Retry-After
+    /// <paramref name="retryAfterSeconds"/>, until <see cref="StopThrottling"/>.</summary>
+    public void Throttle(int retryAfterSeconds) => _settings.ThrottleRetryAfterSeconds = retryAfterSeconds;
+
+    public void StopThrottling() => _settings.ThrottleRetryAfterSeconds = null;
+
+    /// <summary>Completes once every open watch has been sent (flushed) every change made so far.</summary>
+    public Task WaitForDeliveryAsync(CancellationToken ct = default) => _store.WaitForDeliveryAsync(ct);
+
     /// <summary>Cuts every open watch connection mid-stream.</summary>
     public void DropWatches() => _store.AbortWatches();
 
@@ -167,6 +222,7 @@ public sealed class KubernetesTestServer : IAsyncDisposable
 
         _listenSocket?.Dispose();
         _signer.Dispose();
+        _certificates?.Dispose();
     }
 
     private void GoDownCore(TimeSpan? duration)
@@ -175,9 +231,23 @@ public sealed class KubernetesTestServer : IAsyncDisposable
         _store.AbortWatches();
     }
 
+    private static WebApplicationBuilder TlsBuilder(ApiServerCertificates certificates)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            listen.UseHttps(certificates.Serving);
+        }));
+        return builder;
+    }
+
     private async Task StartCoreAsync(CancellationToken ct)
     {
-        var builder = LoopbackHost.CreateBuilder(_listenSocket);
+        var builder = _certificates is { } certificates ? TlsBuilder(certificates) : LoopbackHost.CreateBuilder(_listenSocket);
+
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(_settings);
         builder.Services.AddSingleton(_counters);

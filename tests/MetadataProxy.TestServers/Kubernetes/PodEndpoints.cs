@@ -50,13 +50,14 @@ internal static class PodEndpoints
         if (IsTrue(query["watch"]))
         {
             counters.PodWatch();
+            counters.WatchProtocol(context.Request.Protocol);
             int? timeoutSeconds = int.TryParse(query["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
             var request = new PodWatchRequest(ns, selector, from, IsTrue(query["allowWatchBookmarks"]), timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
             await PodWatchStream.RunAsync(context, store, settings, request);
             return;
         }
 
-        counters.PodList();
+        counters.PodList(fromCache: resourceVersion == "0");
         var (current, items) = store.ListPods(p => (ns is null || p.Metadata.NamespaceProperty == ns) && selector.Matches(p));
         foreach (var item in items)
         {

@@ -9,6 +9,8 @@ internal sealed class PodWatch(string? ns, PodFieldSelector selector, Action abo
 {
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private volatile bool _aborted;
+    private long _queued;
+    private long _flushed;
 
     public ChannelReader<string> Lines => _lines.Reader;
 
@@ -17,17 +19,33 @@ internal sealed class PodWatch(string? ns, PodFieldSelector selector, Action abo
     public bool Matches(V1Pod pod) =>
         (ns is null || string.Equals(pod.Metadata.NamespaceProperty, ns, StringComparison.Ordinal)) && selector.Matches(pod);
 
-    public void SendInitial(V1Pod pod) => _lines.Writer.TryWrite(WatchLines.Event("ADDED", pod));
+    /// <summary>Lines queued so far; with <see cref="Flushed"/>, "has the client been sent everything up to now".</summary>
+    public long Queued => Interlocked.Read(ref _queued);
+
+    /// <summary>Lines written and flushed to the connection so far.</summary>
+    public long Flushed => Interlocked.Read(ref _flushed);
+
+    public void SendInitial(V1Pod pod) => Queue(WatchLines.Event("ADDED", pod));
 
     public void Send(PodChange change)
     {
         if (change.ForWatcher(Matches) is { } e)
         {
-            _lines.Writer.TryWrite(WatchLines.Event(e.Type, e.Object));
+            Queue(WatchLines.Event(e.Type, e.Object));
         }
     }
 
-    public void SendBookmark(long resourceVersion) => _lines.Writer.TryWrite(WatchLines.Bookmark(resourceVersion));
+    public void SendBookmark(long resourceVersion) => Queue(WatchLines.Bookmark(resourceVersion));
+
+    public void MarkFlushed() => Interlocked.Increment(ref _flushed);
+
+    private void Queue(string line)
+    {
+        if (_lines.Writer.TryWrite(line))
+        {
+            Interlocked.Increment(ref _queued);
+        }
+    }
 
     /// <summary>Ends the stream cleanly once the queued lines are sent (timeoutSeconds).</summary>
     public void End() => _lines.Writer.TryComplete();

@@ -34,8 +34,11 @@ internal static class PodWatchStream
             await context.Response.Body.FlushAsync(aborted);
             await foreach (var line in watch.Lines.ReadAllAsync(aborted))
             {
+                // A stalled watch keeps its connection open and says nothing, bookmarks included, until released.
+                await settings.WatchStall.WaitAsync(aborted);
                 await context.Response.WriteAsync(line, aborted);
                 await context.Response.Body.FlushAsync(aborted);
+                watch.MarkFlushed();
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)

@@ -7,7 +7,11 @@ internal sealed class ServerCounters
     private readonly Lock _gate = new();
     private readonly List<TokenRequestRecord> _tokenRequests = [];
     private readonly List<Corev1Event> _events = [];
+    private readonly List<string> _watchProtocols = [];
     private int _podLists;
+    private int _podListsFromCache;
+    private int _throttled;
+    private int _throttledWatches;
     private int _podWatches;
     private int _podGets;
     private int _serviceAccountGets;
@@ -17,7 +21,42 @@ internal sealed class ServerCounters
 
     public int PodLists => Volatile.Read(ref _podLists);
 
+    /// <summary>Lists with resourceVersion=0: served from the watch cache, not a quorum read.</summary>
+    public int PodListsFromCache => Volatile.Read(ref _podListsFromCache);
+
+    public int ThrottledRequests => Volatile.Read(ref _throttled);
+
+    public int ThrottledWatches => Volatile.Read(ref _throttledWatches);
+
+    public void Throttled(bool watch)
+    {
+        Interlocked.Increment(ref _throttled);
+        if (watch)
+        {
+            Interlocked.Increment(ref _throttledWatches);
+        }
+    }
+
     public int PodWatches => Volatile.Read(ref _podWatches);
+
+    public IReadOnlyList<string> WatchProtocols
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _watchProtocols];
+            }
+        }
+    }
+
+    public void WatchProtocol(string protocol)
+    {
+        lock (_gate)
+        {
+            _watchProtocols.Add(protocol);
+        }
+    }
 
     public int PodGets => Volatile.Read(ref _podGets);
 
@@ -53,7 +92,14 @@ internal sealed class ServerCounters
         }
     }
 
-    public void PodList() => Interlocked.Increment(ref _podLists);
+    public void PodList(bool fromCache)
+    {
+        Interlocked.Increment(ref _podLists);
+        if (fromCache)
+        {
+            Interlocked.Increment(ref _podListsFromCache);
+        }
+    }
 
     public void PodWatch() => Interlocked.Increment(ref _podWatches);
 

@@ -16,4 +16,9 @@ internal sealed class ServerSettings
     public TimeSpan? MaxTokenExpiration { get; set; }
 
     public bool DenyTokenReviews { get; set; }
+
+    public WatchStall WatchStall { get; } = new();
+
+    /// <summary>Set while the server throttles: every API request answers 429 with this Retry-After (seconds).</summary>
+    public int? ThrottleRetryAfterSeconds { get; set; }
 }

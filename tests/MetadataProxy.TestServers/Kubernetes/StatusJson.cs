@@ -24,6 +24,10 @@ internal static class StatusJson
             AddIfSet(detailsJson, "name", details.Name);
             AddIfSet(detailsJson, "group", details.Group);
             AddIfSet(detailsJson, "kind", details.Kind);
+            if (details.RetryAfterSeconds is { } retryAfter)
+            {
+                detailsJson["retryAfterSeconds"] = retryAfter;
+            }
             if (details.Causes is { Count: > 0 } causes)
             {
                 detailsJson["causes"] = new JsonArray([.. causes.Select(Cause)]);

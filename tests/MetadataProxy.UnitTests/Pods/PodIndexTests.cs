@@ -19,13 +19,52 @@ public sealed class PodIndexTests
     [Theory]
     [InlineData("Succeeded", false, false)]
     [InlineData("Failed", false, false)]
-    [InlineData("Running", true, false)]
     [InlineData("Running", false, true)]
-    public void LiveAt_TerminalTerminatingOrHostNetworkPods_OwnNoAddress(string phase, bool terminating, bool hostNetwork)
+    public void LiveAt_TerminalOrHostNetworkPods_OwnNoAddress(string phase, bool terminating, bool hostNetwork)
     {
         var index = new PodIndex();
         index.Upsert(Pod("a", phase: phase, terminating: terminating, hostNetwork: hostNetwork));
         Assert.Empty(index.LiveAt(Ip));
+        Assert.IsType<AddressOwner.Nobody>(index.OwnerOf(Ip));
+    }
+
+    [Fact]
+    public void OwnerOf_TerminatingPodWhoseContainersStopped_IsNobody()
+    {
+        var index = new PodIndex();
+        index.Upsert(Pod("a", terminating: true) with { ContainersStopped = true });
+        Assert.IsType<AddressOwner.Nobody>(index.OwnerOf(Ip));
+    }
+
+    [Fact]
+    public void OwnerOf_TerminatingPodAlone_KeepsItsAddress()
+    {
+        var index = new PodIndex();
+        index.Upsert(Pod("a", terminating: true));
+        Assert.Equal("a", Assert.IsType<AddressOwner.One>(index.OwnerOf(Ip)).Pod.Uid);
+    }
+
+    [Fact]
+    public void OwnerOf_TerminatingPodWhilePodAwaitsAnAddress_IsContended()
+    {
+        var index = new PodIndex();
+        index.Upsert(Pod("a", terminating: true));
+        index.Upsert(Pod("b", phase: "Pending", addresses: []));
+        var contended = Assert.IsType<AddressOwner.Contended>(index.OwnerOf(Ip));
+        Assert.Equal("b", Assert.Single(contended.Waiting).Uid);
+
+        // The waiting pod gets another address: the terminating pod's claim stands again.
+        index.Upsert(Pod("b", addresses: ["10.4.1.9"]));
+        Assert.Equal("a", Assert.IsType<AddressOwner.One>(index.OwnerOf(Ip)).Pod.Uid);
+    }
+
+    [Fact]
+    public void OwnerOf_TerminatingPodAndNewPodWithItsAddress_IsTheNewPod()
+    {
+        var index = new PodIndex();
+        index.Upsert(Pod("old", terminating: true));
+        index.Upsert(Pod("new"));
+        Assert.Equal("new", Assert.IsType<AddressOwner.One>(index.OwnerOf(Ip)).Pod.Uid);
     }
 
     [Fact]
