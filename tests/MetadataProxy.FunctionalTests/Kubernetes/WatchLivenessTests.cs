@@ -60,9 +60,17 @@ public sealed class WatchLivenessTests(FastBookmarkLab fixture) : IClassFixture<
         }
 
         // Flowing again: the index is current and answers without the API server.
+        // Each probe asks, so that the index outcome can move at all; it moves once the index is current again.
+        const string FromIndex = "metadata_proxy_caller_resolutions_total{outcome=\"index\"}";
         var lists = lab.Kube.PodListCalls;
-        await lab.WaitForEmailAsync("127.0.0.100", "after@test-project.iam.gserviceaccount.com");
-        await KubernetesLab.WaitUntilAsync(async () => await lab.MetricAsync("metadata_proxy_caller_resolutions_total{outcome=\"index\"}") > 0);
+        var fromIndex = await lab.MetricAsync(FromIndex);
+        await KubernetesLab.WaitUntilAsync(async () =>
+        {
+            var (response, body) = await lab.Client("127.0.0.100").GetWithBodyAsync(Email);
+            if (response.StatusCode == HttpStatusCode.OK)
+                Assert.Equal("after@test-project.iam.gserviceaccount.com", body); // never the old pod's, on any path
+            return await lab.MetricAsync(FromIndex) > fromIndex;
+        });
         var listsAfter = lab.Kube.PodListCalls;
         for (var i = 0; i < 10; i++)
             Assert.Equal("after@test-project.iam.gserviceaccount.com", (await lab.Client("127.0.0.100").GetWithBodyAsync(Email)).Body);
