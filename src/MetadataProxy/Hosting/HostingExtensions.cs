@@ -20,6 +20,7 @@ internal static class HostingExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ListenerOptions>>(new ListenerOptionsValidator(mode));
         builder.Services.AddSingleton<Listeners>();
+        builder.Services.AddSingleton<INodeAddresses, NodeAddresses>();
 
         // Kestrel is built with the app, before start-up validation runs, so it reads the same keys unvalidated:
         // an invalid URL binds nothing here and is reported, with every other problem, by ListenerOptionsValidator.
@@ -31,7 +32,7 @@ internal static class HostingExtensions
         var metadataGate = new ConnectionGate(Listeners.MetadataListener, listen.MaxConnections, listen.MaxConnectionsPerSource, nodeExemptFromTotal: false);
         var adminGate = new ConnectionGate(Listeners.AdminListener, listen.MaxConnections, listen.AdminMaxConnectionsPerSource, nodeExemptFromTotal: true);
         var nodeSocketGate = new ConnectionGate(Listeners.NodeSocketListener, listen.MaxConnections, listen.MaxConnections, nodeExemptFromTotal: false);
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<Listeners>((kestrel, listeners) =>
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<Listeners, INodeAddresses>((kestrel, listeners, node) =>
         {
             kestrel.AddServerHeader = false; // G-10: the Server header is ours.
             // A slowloris connection is closed once its headers are late, an idle one once its keep-alive ends;
@@ -42,6 +43,12 @@ internal static class HostingExtensions
             {
                 foreach (var endpoint in metadata)
                 {
+                    if (OptionalListenAddress.IsAbsent(endpoint, node))
+                    {
+                        listeners.MetadataAbsent.Add(endpoint);
+                        continue;
+                    }
+
                     kestrel.Listen(endpoint, l =>
                     {
                         listeners.Metadata.Add(l);

@@ -1,9 +1,14 @@
 namespace MetadataProxy.Hosting;
 
-/// <summary><c>Listen:Metadata</c> and <c>Listen:Admin</c>: one or more <c>http://address:port</c> URLs separated by ';'.</summary>
+/// <summary>
+/// <c>Listen:Metadata</c> and <c>Listen:Admin</c>: one or more <c>http://address:port</c> URLs separated by ';'. A
+/// specific IPv6 metadata address that is not on the node at start is not bound (<see cref="OptionalListenAddress"/>).
+/// </summary>
 internal sealed class ListenerOptions
 {
     public const string Section = "Listen";
+
+    public const string KubernetesMetadata = "http://169.254.169.252:988;http://[fd20:ce::252]:988";
 
     public const string DefaultNodeSocket = "/var/run/metadata-proxy/node.sock";
 
@@ -39,7 +44,9 @@ internal sealed class ListenerOptions
 
     public void ApplyDefaults(ProxyMode mode)
     {
-        Metadata ??= mode == ProxyMode.Kubernetes ? "http://169.254.169.252:988" : "http://127.0.0.1:8080";
+        // Both families the interception script can send (its METADATA_PROXY_ADDRESS and METADATA_PROXY_ADDRESS6 defaults):
+        // the IPv6 one is bound only when the script put it on lo (OptionalListenAddress).
+        Metadata ??= mode == ProxyMode.Kubernetes ? KubernetesMetadata : "http://127.0.0.1:8080";
         Admin ??= mode == ProxyMode.Kubernetes ? "http://0.0.0.0:9988" : "http://127.0.0.1:9988";
         NodeSocket ??= mode == ProxyMode.Kubernetes ? DefaultNodeSocket : "";
     }

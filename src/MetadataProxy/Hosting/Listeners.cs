@@ -15,6 +15,9 @@ internal sealed class Listeners
 
     public List<KestrelListenOptions> Admin { get; } = [];
 
+    /// <summary>IPv6 metadata addresses of <c>Listen:Metadata</c> that were not on the node at start, so not bound (<see cref="OptionalListenAddress"/>).</summary>
+    public List<IPEndPoint> MetadataAbsent { get; } = [];
+
     public List<KestrelListenOptions> NodeSocket { get; } = [];
 
     public IReadOnlyList<IPEndPoint> MetadataEndpoints => Metadata.Select(l => l.IPEndPoint!).ToArray();

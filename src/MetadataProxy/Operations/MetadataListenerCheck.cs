@@ -7,9 +7,12 @@ namespace MetadataProxy.Operations;
 /// Readiness that proves the path (issue 5): the server asks its own metadata listener for <c>/</c> the way a client
 /// library pings it, and is ready only while that answers 200 with <c>Metadata-Flavor: Google</c>. Each check opens
 /// a new connection (issue 9, row 1): a pooled one would still answer while the listener refuses every new caller.
+/// Every listener address is asked, and each reason names its family (issue 10, point 6): an IPv6 address that was
+/// not on the node at start and is there now means the interception covers IPv6 while nothing listens on it.
 /// </summary>
 internal sealed partial class MetadataListenerCheck(
     Listeners listeners,
+    INodeAddresses node,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<MetadataListenerCheck> logger) : BackgroundService, IReadinessCheck
@@ -26,6 +29,8 @@ internal sealed partial class MetadataListenerCheck(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await WhenStartedAsync(stoppingToken);
+        foreach (var absent in listeners.MetadataAbsent)
+            Log.NotOnNode(logger, absent);
         while (!stoppingToken.IsCancellationRequested)
         {
             var problem = await CheckAsync(stoppingToken);
@@ -43,8 +48,18 @@ internal sealed partial class MetadataListenerCheck(
         }
     }
 
-    private async Task<string?> CheckAsync(CancellationToken cancellationToken)
+    internal async Task<string?> CheckAsync(CancellationToken cancellationToken)
     {
+        foreach (var absent in listeners.MetadataAbsent)
+        {
+            if (node.IsAssigned(absent.Address))
+                return $"{OptionalListenAddress.FamilyOf(absent)}: {absent.Address} is on this node now (the interception covers {OptionalListenAddress.FamilyOf(absent)}), "
+                    + $"but it was not at start, so the server does not listen on {absent}; restart the pod";
+        }
+
+        if (listeners.Metadata.Count == 0)
+            return "no metadata listener is bound (Listen:Metadata names no address on this node)";
+
         // A handler of its own per check: its pool starts empty and is gone afterwards, so the ping needs a new connection.
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = ConnectTimeout })
         {
@@ -62,11 +77,11 @@ internal sealed partial class MetadataListenerCheck(
                 using var response = await client.SendAsync(request, cancellationToken);
                 if (response.StatusCode != HttpStatusCode.OK
                     || !response.Headers.TryGetValues(MetadataHeaders.Flavor, out var flavor) || !flavor.SequenceEqual([MetadataHeaders.FlavorValue]))
-                    return $"the metadata listener at {target} answered {(int)response.StatusCode} without Metadata-Flavor: Google";
+                    return $"{OptionalListenAddress.FamilyOf(target)}: the metadata listener at {target} answered {(int)response.StatusCode} without Metadata-Flavor: Google";
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                return $"the metadata listener at {target} did not answer: {e.Message}";
+                return $"{OptionalListenAddress.FamilyOf(target)}: the metadata listener at {target} did not answer: {e.Message}";
             }
         }
 
@@ -84,5 +99,8 @@ internal sealed partial class MetadataListenerCheck(
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: {Problem}")]
         public static partial void Failed(ILogger logger, string problem);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "No metadata listener on {Endpoint}: the address is not on this node, so the interception does not cover IPv6 here")]
+        public static partial void NotOnNode(ILogger logger, IPEndPoint endpoint);
     }
 }

@@ -173,7 +173,7 @@ public sealed class BaseManifestTests
             ],
             data.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("Kubernetes", data["Mode"]);
-        Assert.Equal("http://169.254.169.252:988", data["Listen__Metadata"]);
+        Assert.Equal("http://169.254.169.252:988;http://[fd20:ce::252]:988", data["Listen__Metadata"]);
         Assert.Equal("http://0.0.0.0:9988", data["Listen__Admin"]);
         Assert.Equal("/var/run/metadata-proxy/node.sock", data["Listen__NodeSocket"]);
         var server = At(rendered.Single("DaemonSet"), "spec", "template", "spec", "containers", 0);
@@ -181,16 +181,18 @@ public sealed class BaseManifestTests
     }
 
     [Fact]
-    public async Task Kustomize_InterceptionTarget_IsWhereTheServerListens()
+    public async Task Kustomize_InterceptionTargets_AreWhereTheServerListens()
     {
         await SkipUnlessKubectlAsync();
         var rendered = await KustomizeAsync();
         var server = At(rendered.Single("ConfigMap", "metadata-proxy-config-"), "data");
         var interception = At(rendered.Single("ConfigMap", "metadata-proxy-interception-"), "data");
+        var port = At(interception, "METADATA_PROXY_PORT").GetString();
 
-        var target = $"http://{At(interception, "METADATA_PROXY_ADDRESS").GetString()}:{At(interception, "METADATA_PROXY_PORT").GetString()}";
+        // Issue 10, point 6: IPV6=auto may intercept IPv6, so the server must list the IPv6 target as well.
+        string[] targets = [$"http://{At(interception, "METADATA_PROXY_ADDRESS").GetString()}:{port}", $"http://[{At(interception, "METADATA_PROXY_ADDRESS6").GetString()}]:{port}"];
 
-        Assert.Equal(At(server, "Listen__Metadata").GetString(), target);
+        Assert.Equal(targets, At(server, "Listen__Metadata").GetString()!.Split(';'));
     }
 
     [Fact]
