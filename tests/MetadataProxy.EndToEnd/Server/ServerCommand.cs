@@ -5,7 +5,7 @@ namespace MetadataProxy.EndToEnd.Server;
 
 /// <summary>
 /// The command line of the real server in Kubernetes mode, configured as the DaemonSet configures it
-/// (<c>manifests/config.env</c>, with IPv6 interception) except that the Kubernetes API and Google are the test servers
+/// (<c>manifests/config.env</c>: its <c>Listen__Metadata</c> itself, both families) except that the Kubernetes API and Google are the test servers
 /// and the node socket is off (the functional tests cover it); the downward-API variables come from <see cref="ServerLab"/>.
 /// </summary>
 public static class ServerCommand
@@ -13,13 +13,21 @@ public static class ServerCommand
     /// <summary>Where the build put the server: the project reference copies it beside the tests.</summary>
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll");
 
+    /// <summary>
+    /// <c>Listen__Metadata</c> as <c>manifests/config.env</c> ships it: the lab's script runs with its default addresses
+    /// (<see cref="LabNetwork.Proxy4"/>, <see cref="LabNetwork.Proxy6"/>), as the DaemonSet's does.
+    /// </summary>
+    public static string ShippedMetadataListeners =>
+        File.ReadLines(Path.Combine(RepositoryFiles.Manifests, "config.env"))
+            .Single(line => line.StartsWith("Listen__Metadata=", StringComparison.Ordinal))["Listen__Metadata=".Length..];
+
     public static IReadOnlyList<string> For(string kubeconfig, GoogleTestServer google, string hostNetworkPolicy = "Deny") =>
     [
         "dotnet", Executable,
         // The server's appsettings.json, whatever the test runner's working directory.
         $"--contentRoot={AppContext.BaseDirectory}",
         "--Mode=Kubernetes",
-        $"--Listen:Metadata=http://{LabNetwork.Proxy4}:{LabNetwork.ProxyPort};http://[{LabNetwork.Proxy6}]:{LabNetwork.ProxyPort}",
+        $"--Listen:Metadata={ShippedMetadataListeners}",
         // Loopback only: the DaemonSet's 0.0.0.0 would open the admin port on the pod bridge of this lab.
         $"--Listen:Admin=http://127.0.0.1:{ServerLab.AdminPort}",
         "--Listen:NodeSocket=",

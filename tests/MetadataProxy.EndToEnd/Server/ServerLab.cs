@@ -42,6 +42,9 @@ public sealed class ServerLab : IAsyncLifetime
     private LabProcess? _server;
     private string? _skipReason;
 
+    /// <summary>The script's IPV6 (<c>on</c> by default: the lab's node has IPv6, so <c>auto</c> would mean <c>on</c> too).</summary>
+    public string Ipv6 { get; init; } = "on";
+
     /// <summary>The script's HOST_INTERCEPTION (<c>off</c> by default, as in manifests/interception.env).</summary>
     public string HostInterception { get; init; } = "off";
 
@@ -126,12 +129,21 @@ public sealed class ServerLab : IAsyncLifetime
     /// <summary>What the DaemonSet's init container passes the script (manifests/interception.env), for install and uninstall.</summary>
     public IReadOnlyDictionary<string, string> InterceptionSettings => new Dictionary<string, string>
     {
-        ["IPV6"] = "on",
+        ["IPV6"] = Ipv6,
         ["HOST_INTERCEPTION"] = HostInterception,
         ["METADATA_PROXY_UID"] = ServerUid.ToString(CultureInfo.InvariantCulture),
         ["HOST_DNS"] = HostDns,
         ["HOSTS_FILE"] = NodeHostsFile,
     };
+
+    /// <summary>The server's <c>/readyz</c>, asked on the admin port from inside the node as the kubelet asks it.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> ReadyzAsync()
+    {
+        using var admin = Lab.CreateHttpClient(Lab.NodeNamespace);
+        admin.Timeout = TimeSpan.FromSeconds(5);
+        using var response = await admin.GetAsync(new Uri($"http://127.0.0.1:{AdminPort}/readyz"), TestContext.Current.CancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
 
     /// <summary>Stops the server, the processes first and the namespaces last; later calls do nothing.</summary>
     public async ValueTask DisposeAsync()
