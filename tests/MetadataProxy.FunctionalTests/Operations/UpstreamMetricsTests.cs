@@ -56,6 +56,54 @@ public sealed class UpstreamMetricsTests(KubernetesLab lab) : IClassFixture<Kube
     }
 
     [Fact]
+    public async Task StsPastTheDeadline_IsCountedAsATimeout()
+    {
+        lab.AddPod("mt", "slow-1", "127.0.0.154", "slow");
+        await KubernetesLab.WaitUntilAsync(async () => (await lab.Client("127.0.0.154").GetAsync($"{Sa}/email", flavor: true)).StatusCode == HttpStatusCode.OK);
+        var timeouts = await lab.MetricAsync("metadata_proxy_upstream_calls_total{call=\"sts\",outcome=\"timeout\"}");
+        lab.Google.Sts.Latency = TimeSpan.FromSeconds(20);
+        try
+        {
+            var (response, _) = await lab.Client("127.0.0.154").GetWithBodyAsync($"{Sa}/token?scopes=https://www.googleapis.com/auth/metrics-slow");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            // The answer leaves at the deadline; the call is counted when the handler sees its cancellation.
+            await KubernetesLab.WaitUntilAsync(async () =>
+                await lab.MetricAsync("metadata_proxy_upstream_calls_total{call=\"sts\",outcome=\"timeout\"}") > timeouts);
+        }
+        finally
+        {
+            lab.Google.Sts.Clear();
+        }
+
+        Assert.True(await lab.MetricAsync("metadata_proxy_upstream_calls_total{call=\"sts\",outcome=\"timeout\"}") > timeouts);
+    }
+
+    [Fact]
+    public async Task TokenRequestThrottled_IsCountedWithItsStatusClass()
+    {
+        lab.AddPod("mt", "throttled-1", "127.0.0.155", "throttled");
+        await KubernetesLab.WaitUntilAsync(async () => (await lab.Client("127.0.0.155").GetAsync($"{Sa}/email", flavor: true)).StatusCode == HttpStatusCode.OK);
+        var refused = await lab.MetricAsync("metadata_proxy_upstream_calls_total{call=\"token_request\",outcome=\"4xx\"}");
+        lab.Kube.Throttle(retryAfterSeconds: 1);
+        try
+        {
+            // A new scope set is a new chain for an account without a Google service account: a new TokenRequest (429).
+            var attempt = 0;
+            await KubernetesLab.WaitUntilAsync(async () =>
+            {
+                await lab.Client("127.0.0.155").GetAsync($"{Sa}/token?scopes=https://www.googleapis.com/auth/metrics-throttled-{attempt++}", flavor: true);
+                return await lab.MetricAsync("metadata_proxy_upstream_calls_total{call=\"token_request\",outcome=\"4xx\"}") > refused;
+            });
+        }
+        finally
+        {
+            lab.Kube.StopThrottling();
+        }
+
+        Assert.True(await lab.MetricAsync("metadata_proxy_upstream_calls_total{call=\"token_request\",outcome=\"4xx\"}") > refused);
+    }
+
+    [Fact]
     public async Task SameTokenTwice_IsAMissThenAHit_AndTheCacheExportsItsSizeAndSoonestExpiry()
     {
         const string Gsa = "metrics-cache@test-project.iam.gserviceaccount.com";
