@@ -101,8 +101,8 @@ internal sealed class TokenCache<TKey>(
     }
 
     /// <summary>
-    /// Seconds left on the soonest-expiring token among those kept fresh (asked for within its lifetime); an alert on
-    /// it says refreshes are failing before any caller is refused.
+    /// Time left on the soonest-expiring token among those kept fresh (asked for within its lifetime when its refresh
+    /// is due); an alert on it says refreshes are failing before any caller is refused.
     /// </summary>
     public TimeSpan? SoonestExpiry()
     {
@@ -110,7 +110,10 @@ internal sealed class TokenCache<TKey>(
         TimeSpan? soonest = null;
         foreach (var entry in _entries.Values)
         {
-            if (entry.Current is { } current && current.ExpiresAt > now && now - entry.LastUsed < current.Lifetime
+            // Kept fresh: still asked for within its lifetime when its refresh comes (RefreshDue's own test); a token
+            // nobody asks for any more is left to expire, and is no alarm.
+            if (entry.Current is { } current && current.ExpiresAt > now
+                && (now > entry.RefreshAt ? now : entry.RefreshAt) - entry.LastUsed < current.Lifetime
                 && (soonest is null || current.ExpiresAt - now < soonest))
                 soonest = current.ExpiresAt - now;
         }
