@@ -63,9 +63,11 @@ internal static class KubernetesExtensions
         });
         builder.Services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         builder.Services.AddSingleton(sp => new TokenCache<AccessTokenKey>(
-            sp.GetRequiredService<TokenCachePolicy>(), sp.GetRequiredService<TimeProvider>(), groupOf: k => $"{k.Namespace}/{k.ServiceAccount}"));
+            sp.GetRequiredService<TokenCachePolicy>(), sp.GetRequiredService<TimeProvider>(), groupOf: k => $"{k.Namespace}/{k.ServiceAccount}",
+            metrics: sp.GetRequiredService<ProxyMetrics>(), name: "access").Observed());
         builder.Services.AddSingleton(sp => new TokenCache<IdTokenKey>(
-            sp.GetRequiredService<TokenCachePolicy>(), sp.GetRequiredService<TimeProvider>(), groupOf: k => $"{k.Namespace}/{k.ServiceAccount}"));
+            sp.GetRequiredService<TokenCachePolicy>(), sp.GetRequiredService<TimeProvider>(), groupOf: k => $"{k.Namespace}/{k.ServiceAccount}",
+            metrics: sp.GetRequiredService<ProxyMetrics>(), name: "id").Observed());
         builder.Services.AddSingleton<WorkloadIdentityExchange>();
         builder.Services.AddSingleton<WorkloadIdentityTokenProvider>();
         builder.Services.AddSingleton<ITokenProvider>(sp => sp.GetRequiredService<WorkloadIdentityTokenProvider>());

@@ -15,7 +15,12 @@ internal static class OperationsExtensions
             builder.Logging.AddJsonConsole();
         }
 
-        builder.Services.AddSingleton(_ => Metrics.NewCustomRegistry());
+        builder.Services.AddSingleton(_ =>
+        {
+            var registry = Metrics.NewCustomRegistry();
+            DotNetStats.Register(registry); // GC, memory, threads and process CPU/start time, on the same /metrics
+            return registry;
+        });
         builder.Services.AddSingleton<ProxyMetrics>();
         builder.Services.AddSingleton<MetadataListenerCheck>();
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<MetadataListenerCheck>());

@@ -20,6 +20,11 @@ internal sealed class ProxyMetrics
     private readonly Counter _connectionsRefused;
     private readonly Gauge _connectionsOpen;
     private readonly Counter _tokenFetchRefusals;
+    private readonly Counter _upstreamCalls;
+    private readonly Histogram _upstreamDuration;
+    private readonly Counter _tokenCacheHits;
+    private readonly Counter _tokenCacheMisses;
+    private readonly Counter _tokenCacheRefreshes;
 
     private readonly CollectorRegistry _registry;
     private readonly MetricFactory _factory;
@@ -48,6 +53,24 @@ internal sealed class ProxyMetrics
 
         _tokenFetchRefusals = factory.CreateCounter("metadata_proxy_token_fetch_refusals_total",
             "Token fetches not sent to Google, by reason: account_new_key_limit, account_fetch_limit (both 429 to the caller), abandoned (nobody waited any more).", "reason");
+        _upstreamCalls = factory.CreateCounter("metadata_proxy_upstream_calls_total",
+            "Calls to Kubernetes and Google for tokens, by call (token_request, sts, iam_access_token, iam_id_token, google_other) " +
+            "and outcome (ok, 4xx, 5xx, timeout, cancelled, error).", "call", "outcome");
+        _upstreamDuration = factory.CreateHistogram("metadata_proxy_upstream_call_duration_seconds",
+            "Time of one call to Kubernetes or Google for a token, by call, whatever its outcome.",
+            new HistogramConfiguration
+            {
+                LabelNames = ["call"],
+                Buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+            });
+        _tokenCacheHits = factory.CreateCounter("metadata_proxy_token_cache_hits_total",
+            "Token asks answered from the cache at once, by cache (access, id).", "cache");
+        _tokenCacheMisses = factory.CreateCounter("metadata_proxy_token_cache_misses_total",
+            "Token asks that waited for a fetch (or were answered a remembered refusal), by cache (access, id).", "cache");
+        _tokenCacheRefreshes = factory.CreateCounter("metadata_proxy_token_cache_refreshes_total",
+            "Background refreshes started for a held token that was due, by cache (access, id).", "cache");
+        var build = factory.CreateGauge("metadata_proxy_build_info", "Always 1; the version of this server in its label.", "version");
+        build.WithLabels(BuildVersion()).Set(1);
         _requests = factory.CreateCounter(
             "metadata_proxy_requests_total",
             "Metadata requests answered, by outcome (ok, redirect, or the refusal reason) and status code.",
@@ -115,7 +138,44 @@ internal sealed class ProxyMetrics
         _registry.AddBeforeCollectCallback(() => age.Set(sinceLastContact() is { } since ? since.TotalSeconds : -1));
     }
 
+    /// <summary>One finished call to Kubernetes or Google; both labels are from a fixed few (see <see cref="UpstreamOutcomes"/>).</summary>
+    public void UpstreamCall(string call, string outcome, TimeSpan elapsed)
+    {
+        _upstreamCalls.WithLabels(call, outcome).Inc();
+        _upstreamDuration.WithLabels(call).Observe(elapsed.TotalSeconds);
+    }
+
+    public void TokenCacheHit(string cache) => _tokenCacheHits.WithLabels(cache).Inc();
+
+    public void TokenCacheMiss(string cache) => _tokenCacheMisses.WithLabels(cache).Inc();
+
+    public void TokenCacheRefresh(string cache) => _tokenCacheRefreshes.WithLabels(cache).Inc();
+
+    /// <summary>
+    /// Exports a token cache's size and the seconds until the soonest expiry among the tokens it keeps fresh (-1 when
+    /// it keeps none), read at each scrape.
+    /// </summary>
+    public void ObserveTokenCache(string cache, Func<int> entries, Func<TimeSpan?> soonestExpiry)
+    {
+        var size = _factory.CreateGauge("metadata_proxy_token_cache_entries", "Keys held by a token cache (token, remembered refusal or fetch), by cache.", "cache");
+        var expiry = _factory.CreateGauge("metadata_proxy_token_cache_soonest_expiry_seconds",
+            "Seconds until the soonest expiry among the cached tokens still in use (refreshed ahead of need), by cache; -1 when none.", "cache");
+        _registry.AddBeforeCollectCallback(() =>
+        {
+            size.WithLabels(cache).Set(entries());
+            expiry.WithLabels(cache).Set(soonestExpiry() is { } left ? left.TotalSeconds : -1);
+        });
+    }
+
     public void CallerResolved(string outcome) => _callerResolutions.WithLabels(outcome).Inc();
+
+    private static string BuildVersion()
+    {
+        var assembly = typeof(ProxyMetrics).Assembly;
+        var version = System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(assembly)?.InformationalVersion
+                      ?? assembly.GetName().Version?.ToString() ?? "unknown";
+        return version;
+    }
 
     private static string OutcomeLabel(FailureReason reason) => reason switch
     {

@@ -4,6 +4,7 @@ using k8s.Autorest;
 using k8s.Models;
 using MetadataProxy.Identity;
 using MetadataProxy.Kubernetes;
+using MetadataProxy.Operations;
 using Microsoft.Extensions.Options;
 
 namespace MetadataProxy.Tokens;
@@ -17,7 +18,9 @@ internal sealed class KsaTokenSource(
     IKubernetes client,
     KubernetesCallLimiter limiter,
     IOptions<WorkloadIdentityOptions> workloadIdentity,
-    IOptions<TokenOptions> tokenOptions)
+    IOptions<TokenOptions> tokenOptions,
+    ProxyMetrics metrics,
+    TimeProvider time)
 {
     public async Task<KsaToken> CreateAsync(CallerIdentity caller, CancellationToken cancellationToken)
     {
@@ -45,8 +48,8 @@ internal sealed class KsaTokenSource(
         try
         {
             using var slot = await limiter.EnterAsync(cancellationToken);
-            var response = await client.CoreV1.CreateNamespacedServiceAccountTokenAsync(
-                request, caller.KubernetesServiceAccount, caller.Namespace, cancellationToken: cancellationToken);
+            var response = await MeasuredAsync(() => client.CoreV1.CreateNamespacedServiceAccountTokenAsync(
+                request, caller.KubernetesServiceAccount, caller.Namespace, cancellationToken: cancellationToken), cancellationToken);
             var expires = response.Status?.ExpirationTimestamp;
             return string.IsNullOrEmpty(response.Status?.Token) || expires is null
                 ? new KsaToken.Unavailable("the TokenRequest answer had no token")
@@ -61,6 +64,33 @@ internal sealed class KsaTokenSource(
                                       || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return new KsaToken.Unavailable($"the Kubernetes API did not issue a token for {caller}: {e.Message}");
+        }
+    }
+
+    /// <summary>Counts and times the TokenRequest call itself (not the wait for a Kubernetes call slot).</summary>
+    private async Task<T> MeasuredAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var outcome = "error";
+        try
+        {
+            var result = await call();
+            outcome = "ok";
+            return result;
+        }
+        catch (HttpOperationException e)
+        {
+            outcome = UpstreamOutcomes.OfStatus(e.Response.StatusCode);
+            throw;
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+        {
+            outcome = UpstreamOutcomes.OfException(e, cancellationToken);
+            throw;
+        }
+        finally
+        {
+            metrics.UpstreamCall(UpstreamOutcomes.TokenRequest, outcome, time.GetElapsedTime(started));
         }
     }
 

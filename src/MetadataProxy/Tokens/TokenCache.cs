@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MetadataProxy.Operations;
 
 namespace MetadataProxy.Tokens;
 
@@ -13,7 +14,9 @@ internal sealed class TokenCache<TKey>(
     TimeProvider time,
     int capacity = 10_000,
     Func<TKey, string>? groupOf = null,
-    int groupCapacity = 64)
+    int groupCapacity = 64,
+    ProxyMetrics? metrics = null,
+    string name = "access")
     where TKey : notnull
 {
     private readonly ConcurrentDictionary<TKey, TokenCacheEntry> _entries = new();
@@ -23,6 +26,13 @@ internal sealed class TokenCache<TKey>(
     public int Count => _entries.Count;
 
     public IEnumerable<TKey> Keys => _entries.Keys;
+
+    /// <summary>Exports this cache's size and soonest expiry at each scrape (no-op without metrics); returns the cache.</summary>
+    public TokenCache<TKey> Observed()
+    {
+        metrics?.ObserveTokenCache(name, () => Count, SoonestExpiry);
+        return this;
+    }
 
     /// <summary>Whether the key is held (a token, a refusal, or a fetch), so asking for it opens no new key.</summary>
     public bool Contains(TKey key) => _entries.ContainsKey(key);
@@ -41,10 +51,13 @@ internal sealed class TokenCache<TKey>(
         var current = entry.Current;
         if (current is not null && TokenCachePolicy.IsServable(current, now))
         {
+            metrics?.TokenCacheHit(name);
             if (now >= entry.RefreshAt)
-                _ = entry.RefreshAsync(fetch, policy, time);
+                Refresh(entry, fetch);
             return current.Token;
         }
+
+        metrics?.TokenCacheMiss(name);
 
         // A refusal stands until its retry time: a caller that keeps asking does not make Google (or the quota) pay.
         // A fetch already under way (a prefetch for a new pod, say) is newer news: the caller waits for it instead.
@@ -79,12 +92,33 @@ internal sealed class TokenCache<TKey>(
         {
             if (entry.LastFetch is { } fetch && entry.Current is { } current && now >= entry.RefreshAt && now - entry.LastUsed < current.Lifetime)
             {
-                _ = entry.RefreshAsync(fetch, policy, time);
+                Refresh(entry, fetch);
                 started++;
             }
         }
 
         return started;
+    }
+
+    /// <summary>
+    /// Time left on the soonest-expiring token among those kept fresh (asked for within its lifetime when its refresh
+    /// is due); an alert on it says refreshes are failing before any caller is refused.
+    /// </summary>
+    public TimeSpan? SoonestExpiry()
+    {
+        var now = time.GetUtcNow();
+        TimeSpan? soonest = null;
+        foreach (var entry in _entries.Values)
+        {
+            // Kept fresh: still asked for within its lifetime when its refresh comes (RefreshDue's own test); a token
+            // nobody asks for any more is left to expire, and is no alarm.
+            if (entry.Current is { } current && current.ExpiresAt > now
+                && (now > entry.RefreshAt ? now : entry.RefreshAt) - entry.LastUsed < current.Lifetime
+                && (soonest is null || current.ExpiresAt - now < soonest))
+                soonest = current.ExpiresAt - now;
+        }
+
+        return soonest;
     }
 
     /// <summary>Stops keeping and refreshing tokens for keys that <paramref name="inUse"/> rejects.</summary>
@@ -101,6 +135,13 @@ internal sealed class TokenCache<TKey>(
 
             return evicted;
         }
+    }
+
+    private void Refresh(TokenCacheEntry entry, Func<CancellationToken, Task<TokenOutcome>> fetch)
+    {
+        if (!entry.IsFetching)
+            metrics?.TokenCacheRefresh(name);
+        _ = entry.RefreshAsync(fetch, policy, time);
     }
 
     private TokenCacheEntry EntryFor(TKey key)

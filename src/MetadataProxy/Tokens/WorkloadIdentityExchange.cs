@@ -131,7 +131,9 @@ internal sealed class WorkloadIdentityExchange(
         }
     }
 
-    private IamEndpointHttpClientFactory HttpClients() => new(options.Value.IamCredentialsEndpoint, _http);
+    // Every call is counted and timed on its way to the one shared handler (the wrapper owns nothing; it is never disposed).
+    private IamEndpointHttpClientFactory HttpClients() =>
+        new(options.Value.IamCredentialsEndpoint, new UpstreamMetricsHandler(metrics, time) { InnerHandler = _http });
 
     /// <summary>
     /// The final credential: the federated source itself for direct resource access (it carries the scopes), else an

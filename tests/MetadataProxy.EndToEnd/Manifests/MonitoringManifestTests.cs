@@ -86,6 +86,9 @@ public sealed partial class MonitoringManifestTests
         Assert.Contains("caller_unknown", PromQl.LabelValues(rules["MetadataProxyHighRefusalRate"], "outcome"));
         Assert.Equal(["upstream_unavailable", "upstream_rejected", "subject_token_rejected"], PromQl.LabelValues(rules["MetadataProxyUpstreamErrors"], "outcome"));
         Assert.Equal(["up"], PromQl.MetricNames(rules["MetadataProxyDown"]));
+        Assert.Contains("metadata_proxy_upstream_calls_total", PromQl.MetricNames(rules["MetadataProxyUpstreamCallErrors"]));
+        Assert.Contains("metadata_proxy_token_cache_soonest_expiry_seconds", PromQl.MetricNames(rules["MetadataProxyTokensNearExpiry"]));
+        Assert.Contains("metadata_proxy_token_fetch_refusals_total", PromQl.MetricNames(rules["MetadataProxyTokenFetchRefusals"]));
     }
 
     [Fact]
