@@ -49,8 +49,8 @@ internal sealed class IamCredentialsEndpoint(
         };
 
         if (!await faults.PassAsync(context, (status, fault) => records.Enqueue(fault is null
-                ? record with { Status = status }
-                : record with { Status = status, ErrorMessage = fault, Diagnostic = "injected fault" }), stopping))
+                ? record with { Status = status, AnsweredAt = settings.Time.GetUtcNow() }
+                : record with { Status = status, AnsweredAt = settings.Time.GetUtcNow(), ErrorMessage = fault, Diagnostic = "injected fault" }), stopping))
             return;
 
         headers.TryGetValue("authorization", out var authorization);
@@ -67,6 +67,7 @@ internal sealed class IamCredentialsEndpoint(
             Status = outcome.Status,
             ErrorMessage = outcome.ErrorMessage,
             Diagnostic = outcome.Diagnostic,
+            AnsweredAt = settings.Time.GetUtcNow(),
         });
         await JsonResponse.WriteAsync(context.Response, outcome.Status, outcome.Body, ct);
     }

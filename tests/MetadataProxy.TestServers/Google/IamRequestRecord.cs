@@ -5,6 +5,9 @@ public sealed record IamRequestRecord
 {
     public required DateTimeOffset ReceivedAt { get; init; }
 
+    /// <summary>When the answer (or the 499 of an abandoned call) was decided, on the server's clock: with <see cref="ReceivedAt"/>, how long Google took, to set against when the caller's fetch completed.</summary>
+    public DateTimeOffset AnsweredAt { get; init; }
+
     public required IamMethod Method { get; init; }
 
     public required string ServiceAccountEmail { get; init; }
