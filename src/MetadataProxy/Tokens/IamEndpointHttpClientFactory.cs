@@ -7,13 +7,45 @@ namespace MetadataProxy.Tokens;
 /// given a shared handler, each of them borrows it, so all accounts share one connection pool. Google.Apis.Auth
 /// derives the IAM Credentials host from the universe domain; those calls go to
 /// <c>WorkloadIdentity:IamCredentialsEndpoint</c> instead (a private endpoint, or a test server), and nothing else.
+/// Given a <paramref name="callDeadline"/>, no single call outlives it (see <see cref="Deadline"/>).
 /// </summary>
-internal sealed class IamEndpointHttpClientFactory(Uri iamCredentialsEndpoint, HttpMessageHandler? shared = null) : HttpClientFactory
+internal sealed class IamEndpointHttpClientFactory(Uri iamCredentialsEndpoint, HttpMessageHandler? shared = null, TimeSpan? callDeadline = null, TimeProvider? time = null)
+    : HttpClientFactory
 {
     public const string GoogleHost = "iamcredentials.googleapis.com";
 
-    protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args) =>
-        new RewriteHandler(iamCredentialsEndpoint) { InnerHandler = shared is null ? base.CreateHandler(args) : new Borrowed(shared) };
+    protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args)
+    {
+        var inner = shared is null ? base.CreateHandler(args) : new Borrowed(shared);
+        if (callDeadline is { } deadline)
+            inner = new Deadline(deadline, time ?? TimeProvider.System) { InnerHandler = inner };
+        return new RewriteHandler(iamCredentialsEndpoint) { InnerHandler = inner };
+    }
+
+    /// <summary>
+    /// Ends a call to Google at the deadline whoever waits for it, as a failure rather than a cancellation. Google.Apis.Auth
+    /// sends an account's federated-token exchange and every ID-token request inside a refresh of its own, shared by all
+    /// callers and run under its own timeouts (12 s, then again for 1 and 5 minutes), never under a caller's token: a call
+    /// sent while Google hung went on after Google was back, and every later caller of that refresh (a new pod's first ID
+    /// token) joined it and timed out without anything being sent (issue 9). A cancellation would be retried by the
+    /// library in the same refresh; a failure ends it, so the next caller sends afresh.
+    /// </summary>
+    private sealed class Deadline(TimeSpan deadline, TimeProvider time) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            using var timeout = new CancellationTokenSource(deadline, time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            try
+            {
+                return await base.SendAsync(request, linked.Token);
+            }
+            catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new HttpRequestException($"Google did not answer within {deadline.TotalSeconds:0.#} s.", e);
+            }
+        }
+    }
 
     /// <summary>The shared handler, lent: a client that is disposed with its chain must not dispose it.</summary>
     private sealed class Borrowed(HttpMessageHandler shared) : HttpMessageHandler

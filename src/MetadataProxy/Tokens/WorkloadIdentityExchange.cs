@@ -131,9 +131,10 @@ internal sealed class WorkloadIdentityExchange(
         }
     }
 
-    // Every call is counted and timed on its way to the one shared handler (the wrapper owns nothing; it is never disposed).
+    // Every call is counted and timed on its way to the one shared handler (the wrapper owns nothing; it is never
+    // disposed), and ends at the upstream deadline whoever waits for it (see IamEndpointHttpClientFactory).
     private IamEndpointHttpClientFactory HttpClients() =>
-        new(options.Value.IamCredentialsEndpoint, new UpstreamMetricsHandler(metrics, time) { InnerHandler = _http });
+        new(options.Value.IamCredentialsEndpoint, new UpstreamMetricsHandler(metrics, time) { InnerHandler = _http }, tokenOptions.Value.UpstreamDeadline, time);
 
     /// <summary>
     /// The final credential: the federated source itself for direct resource access (it carries the scopes), else an
