@@ -21,13 +21,13 @@ internal static class UpstreamCall
         {
             return TimedOut(deadline);
         }
-        catch (TokenResponseException e) when (e.StatusCode is { } status && (int)status is >= 400 and < 500 && status != HttpStatusCode.TooManyRequests && status != HttpStatusCode.RequestTimeout)
-        {
-            return new TokenOutcome.Refused(TokenRefusal.UpstreamRejected, $"Google refused the token request: {Describe(e)}");
-        }
         catch (TokenResponseException e)
         {
-            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google failed the token request: {Describe(e)}");
+            return Failed(e.StatusCode, Describe(e));
+        }
+        catch (IamCredentialsException e)
+        {
+            return Failed(e.Status, e.Message);
         }
         catch (HttpRequestException e)
         {
@@ -50,6 +50,11 @@ internal static class UpstreamCall
 
     public static TokenOutcome.Refused TimedOut(TimeSpan deadline) =>
         new(TokenRefusal.UpstreamUnavailable, $"Google did not answer within {deadline.TotalSeconds:0.#} s; retry shortly.");
+
+    private static TokenOutcome.Refused Failed(HttpStatusCode? status, string description) =>
+        status is { } code && (int)code is >= 400 and < 500 && code != HttpStatusCode.TooManyRequests && code != HttpStatusCode.RequestTimeout
+            ? new(TokenRefusal.UpstreamRejected, $"Google refused the token request: {description}")
+            : new(TokenRefusal.UpstreamUnavailable, $"Google failed the token request: {description}");
 
     private static string Describe(TokenResponseException e)
     {

@@ -11,10 +11,11 @@ namespace MetadataProxy.Tokens;
 /// <summary>
 /// Turns a caller's KSA into Google tokens with Google.Apis.Auth doing the OAuth work: a
 /// <see cref="ProgrammaticExternalAccountCredential"/> exchanges a pod-bound KSA token at STS; with a Google service
-/// account it is impersonated through IAM Credentials. One credential chain per (KSA, GSA, scopes), so the
-/// library's own cache keeps the federated token; every fetch here asks for a new final token. Every fetch takes a
-/// slot of the <see cref="UpstreamGate"/> (fair between accounts, bounded per account), and every chain sends over
-/// one shared handler (one connection pool for all of Google). The library does not retry on its own: a retry would
+/// account, IAM Credentials is then called as that federated identity (<see cref="IamCredentialsClient"/>). Each
+/// account keeps its credentials (<see cref="AccountCredentials"/>): with impersonation one federated token serves
+/// every scope set and audience of the account, so a new scope set costs one IAM call and no STS exchange. Every
+/// fetch takes a slot of the <see cref="UpstreamGate"/> (fair between accounts, bounded per account), and every call
+/// goes over one shared handler (one connection pool for all of Google). Nothing retries on its own: a retry would
 /// hold a slot through its back-off and outlive the caller; clients retry on the 503.
 /// </summary>
 internal sealed class WorkloadIdentityExchange(
@@ -27,10 +28,10 @@ internal sealed class WorkloadIdentityExchange(
 {
     private const string JwtTokenType = "urn:ietf:params:oauth:token-type:jwt";
 
-    /// <summary>Distinct scope sets kept per account; past it the account's oldest chains go, never other accounts'.</summary>
-    private const int MaxChainsPerAccount = 32;
+    /// <summary>What the federated identity needs to call IAM Credentials, as Google.Apis.Auth's own impersonation scopes it.</summary>
+    private static readonly string[] IamScopes = ["https://www.googleapis.com/auth/iam"];
 
-    private readonly ConcurrentDictionary<string, GoogleCredential> _chains = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, AccountCredentials> _accounts = new(StringComparer.Ordinal);
     private readonly UpstreamGate _gate = new(tokenOptions.Value.MaxConcurrentGoogleCalls, tokenOptions.Value.MaxFetchesPerAccount);
     private readonly SocketsHttpHandler _http = new()
     {
@@ -44,7 +45,9 @@ internal sealed class WorkloadIdentityExchange(
     public int Queued => _gate.Queued;
 
     public Task<TokenOutcome> FetchAccessTokenAsync(CallerIdentity caller, IReadOnlyList<string> scopes, CancellationToken cancellationToken) =>
-        RunAsync(caller, ct => AccessTokenOfAsync(Chain(caller, scopes), ct), cancellationToken);
+        RunAsync(caller, ct => caller.GoogleServiceAccount is { } gsa
+            ? CredentialsOf(caller).Iam.GenerateAccessTokenAsync(gsa, scopes, ct)
+            : AccessTokenOfAsync(CredentialsOf(caller).Direct(scopes, () => Federated(caller, scopes, PodSubject(caller))), ct), cancellationToken);
 
     /// <summary>The unit of fairness: one Kubernetes service account.</summary>
     public static string FairnessKey(CallerIdentity caller) => $"{caller.Namespace}/{caller.KubernetesServiceAccount}";
@@ -57,10 +60,9 @@ internal sealed class WorkloadIdentityExchange(
         RunAsync(caller, ct =>
         {
             var subject = new GivenSubjectToken(subjectToken);
-            var chain = caller.GoogleServiceAccount is { } gsa
-                ? Impersonate(Federated(caller, scopes: null, subject), gsa, scopes)
-                : Federated(caller, scopes, subject);
-            return AccessTokenOfAsync(chain, ct);
+            return caller.GoogleServiceAccount is { } gsa
+                ? IamCredentialsClient.For(Federated(caller, IamScopes, subject), HttpClients()).GenerateAccessTokenAsync(gsa, scopes, ct)
+                : AccessTokenOfAsync(Federated(caller, scopes, subject), ct);
         }, cancellationToken);
 
     private static async Task<TokenOutcome> AccessTokenOfAsync(GoogleCredential chain, CancellationToken cancellationToken)
@@ -73,24 +75,25 @@ internal sealed class WorkloadIdentityExchange(
             : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered without an access token or its lifetime.");
     }
 
+    /// <summary>An ID token for <paramref name="caller"/>'s Google service account (callers without one are refused before).</summary>
     public Task<TokenOutcome> FetchIdTokenAsync(CallerIdentity caller, IdTokenRequest request, CancellationToken cancellationToken) =>
-        RunAsync(caller, async ct =>
-        {
-            var oidc = await Chain(caller, CallerIdentity.DefaultScopes).GetOidcTokenAsync(OidcTokenOptions.FromTargetAudience(request.Audience), ct);
-            var jwt = await oidc.GetAccessTokenAsync(ct);
-            return JwtExpiry.Read(jwt) is { } expiresAt
-                ? new TokenOutcome.IdToken(jwt, expiresAt)
-                : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google returned an ID token without an expiry.");
-        }, cancellationToken);
+        RunAsync(caller, ct => caller.GoogleServiceAccount is { } gsa
+            ? CredentialsOf(caller).Iam.GenerateIdTokenAsync(gsa, request.Audience, ct)
+            : Task.FromResult<TokenOutcome>(new TokenOutcome.Refused(TokenRefusal.NoGoogleServiceAccount, $"{caller} has no Google service account to sign an ID token.")),
+            cancellationToken);
 
-    /// <summary>Drops credential chains of accounts no live pod uses.</summary>
+    /// <summary>Drops the credentials of accounts no live pod uses; <paramref name="keep"/> is given each account's key.</summary>
     public void Forget(Func<string, bool> keep)
     {
-        foreach (var key in _chains.Keys.Where(k => !keep(k)).ToList())
-            _chains.TryRemove(key, out _);
+        foreach (var key in _accounts.Keys.Where(k => !keep(k)).ToList())
+            _accounts.TryRemove(key, out _);
     }
 
-    public static string AccountOf(string chainKey) => chainKey[..chainKey.IndexOf('|', StringComparison.Ordinal)];
+    /// <summary>The <c>namespace/name/uid</c> part of an account key.</summary>
+    public static string AccountOf(string accountKey) => accountKey[..accountKey.IndexOf('|', StringComparison.Ordinal)];
+
+    /// <summary>Accounts holding credentials now.</summary>
+    public int Accounts => _accounts.Count;
 
     public void Dispose() => _http.Dispose();
 
@@ -136,28 +139,14 @@ internal sealed class WorkloadIdentityExchange(
     private IamEndpointHttpClientFactory HttpClients() =>
         new(options.Value.IamCredentialsEndpoint, new UpstreamMetricsHandler(metrics, time) { InnerHandler = _http }, tokenOptions.Value.UpstreamDeadline, time);
 
-    /// <summary>
-    /// The final credential: the federated source itself for direct resource access (it carries the scopes), else an
-    /// impersonation on top of the account's one federated source, so one STS token serves every scope set.
-    /// </summary>
-    private GoogleCredential Chain(CallerIdentity caller, IReadOnlyList<string> scopes)
-    {
-        var account = $"{caller.Namespace}/{caller.KubernetesServiceAccount}/{caller.ServiceAccountUid}|{caller.QuotaProject}";
-        if (caller.GoogleServiceAccount is not { } gsa)
-            return Cached($"{account}|direct|{string.Join(' ', scopes)}", () => Federated(caller, scopes, PodSubject(caller)));
-        var source = Cached($"{account}|source", () => Federated(caller, scopes: null, PodSubject(caller)));
-        return Cached($"{account}|{gsa}|{string.Join(' ', scopes)}", () => Impersonate(source, gsa, scopes));
-    }
+    /// <summary>One entry per service account (by UID: a re-created account starts afresh) and quota project.</summary>
+    private AccountCredentials CredentialsOf(CallerIdentity caller) =>
+        _accounts.GetOrAdd($"{caller.Namespace}/{caller.KubernetesServiceAccount}/{caller.ServiceAccountUid}|{caller.QuotaProject}",
+            static (_, state) => new AccountCredentials(() =>
+                IamCredentialsClient.For(state.Exchange.Federated(state.Caller, IamScopes, state.Exchange.PodSubject(state.Caller)), state.Exchange.HttpClients())),
+            (Exchange: this, Caller: caller));
 
     private PodSubjectTokenProvider PodSubject(CallerIdentity caller) => new(caller, ksaTokens, pods);
-
-    private GoogleCredential Impersonate(GoogleCredential source, string gsa, IReadOnlyList<string> scopes) =>
-        source.Impersonate(new ImpersonatedCredential.Initializer(gsa)
-        {
-            Scopes = scopes,
-            HttpClientFactory = HttpClients(),
-            DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
-        });
 
     private GoogleCredential Federated(CallerIdentity caller, IReadOnlyList<string>? scopes, ProgrammaticExternalAccountCredential.ISubjectTokenProvider subject)
     {
@@ -171,20 +160,5 @@ internal sealed class WorkloadIdentityExchange(
         });
         var source = GoogleCredential.FromProgrammaticExternalAccountCredential(federated);
         return caller.QuotaProject is null ? source : source.CreateWithQuotaProject(caller.QuotaProject);
-    }
-
-    private GoogleCredential Cached(string key, Func<GoogleCredential> create)
-    {
-        if (_chains.TryGetValue(key, out var chain))
-            return chain;
-        var account = AccountOf(key) + "|";
-        var mine = _chains.Keys.Where(k => k.StartsWith(account, StringComparison.Ordinal) && !k.EndsWith("|source", StringComparison.Ordinal)).ToList();
-        if (mine.Count >= MaxChainsPerAccount)
-        {
-            foreach (var old in mine.Take(mine.Count - MaxChainsPerAccount + 1))
-                _chains.TryRemove(old, out _);
-        }
-
-        return _chains.GetOrAdd(key, _ => create());
     }
 }

@@ -192,6 +192,39 @@ public sealed class KubernetesTokenTests(KubernetesLab lab) : IClassFixture<Kube
         Assert.Equal(1, lab.Google.IamRequests.Count(r => r.ServiceAccountEmail == Gsa));
     }
 
+    [Fact]
+    public async Task ScopeSetsAndAudiencesOfOneKsa_ShareOneFederatedToken_EachCostsOneIamCall()
+    {
+        const string Gsa = "many@test-project.iam.gserviceaccount.com";
+        lab.Google.AllowImpersonation(KubernetesLab.PrincipalOf("tk", "many"), Gsa);
+        lab.AddPod("tk", "many-1", "127.0.0.92", "many", gsa: Gsa);
+        using var client = lab.Client("127.0.0.92");
+        string[] paths =
+        [
+            $"{Sa}/token",
+            $"{Sa}/token?scopes=https://www.googleapis.com/auth/devstorage.read_only",
+            $"{Sa}/token?scopes=https://www.googleapis.com/auth/bigquery,https://www.googleapis.com/auth/pubsub",
+            $"{Sa}/identity?audience=https://one.example",
+            $"{Sa}/identity?audience=https://two.example&format=full",
+        ];
+
+        foreach (var path in paths)
+        {
+            var (response, body) = await client.GetWithBodyAsync(path);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
+        }
+
+        // One STS exchange (and one KSA token) for the account, whatever it asks for; IAM once per scope set or audience.
+        var exchanges = lab.Google.StsRequests.Where(r => r.Subject == "system:serviceaccount:tk:many").ToList();
+        Assert.Single(exchanges);
+        Assert.Equal(["https://www.googleapis.com/auth/iam"], exchanges[0].Scopes);
+        Assert.Single(lab.Kube.TokenRequestsMade, r => r.Namespace == "tk" && r.ServiceAccount == "many");
+        var iam = lab.Google.IamRequests.Where(r => r.ServiceAccountEmail == Gsa).ToList();
+        Assert.Equal(3, iam.Count(r => r.Method == IamMethod.GenerateAccessToken));
+        Assert.Equal(2, iam.Count(r => r.Method == IamMethod.GenerateIdToken));
+        Assert.All(iam, r => Assert.Equal(200, r.Status));
+    }
+
     private async Task WaitForPodAsync(string ip) =>
         await KubernetesLab.WaitUntilAsync(async () => (await lab.Client(ip).GetAsync($"{Sa}/email", flavor: true)).StatusCode == HttpStatusCode.OK);
 
