@@ -46,8 +46,8 @@ internal sealed class UpstreamPassthrough(
             var loop = upstream.State == UpstreamState.Loop;
             metrics.UpstreamRequest(loop ? "loop" : "unchecked", wait, TimeSpan.Zero);
             return new MetadataResult.Failure(FailureReason.UpstreamUnavailable, loop
-                ? "The VM's metadata server is configured as this server itself (a loop); nothing is forwarded."
-                : "The VM's metadata server has not answered yet; retry shortly.", TimeSpan.FromSeconds(1));
+                ? "The VM metadata server is configured as this server itself (a loop); nothing is forwarded."
+                : "The VM metadata server has not answered yet; retry shortly.", TimeSpan.FromSeconds(1));
         }
 
         var started = time.GetTimestamp();
@@ -78,7 +78,7 @@ internal sealed class UpstreamPassthrough(
 
         metrics.UpstreamRequest(timedOut ? "timeout" : "unreachable", wait, elapsed);
         return new MetadataResult.Failure(FailureReason.UpstreamUnavailable, timedOut
-            ? $"The VM's metadata server did not answer within {MetadataEndpoint.RequestBudget.TotalSeconds:0.0} s; retry shortly."
-            : "The VM's metadata server is unreachable; retry shortly.", TimeSpan.FromSeconds(1));
+            ? $"The VM metadata server did not answer within {MetadataEndpoint.RequestBudget.TotalSeconds:0.0} s; retry shortly."
+            : "The VM metadata server is unreachable; retry shortly.", TimeSpan.FromSeconds(1));
     }
 }
