@@ -33,9 +33,9 @@ internal sealed partial class MetadataEndpoint(
         {
             result = RequestGuard.Check(context.Request, out var path) ?? await RouteAsync(context, path, caller, budget.Token);
             // Issue 12: what this server does not serve may be the VM's own metadata server's to answer (streamed there).
-            if (result is MetadataResult.Failure { Reason: FailureReason.NotFound } notFound && upstream.Enabled)
+            if (upstream.Enabled)
             {
-                if (await upstream.ForwardAsync(context, path, notFound, budget.Token) is not { } instead)
+                if (await upstream.ApplyAsync(context, path, result, budget.Token) is not { } instead)
                     return;
                 result = instead;
             }

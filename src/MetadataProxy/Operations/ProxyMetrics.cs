@@ -89,7 +89,7 @@ internal sealed class ProxyMetrics
             "Requests for allow-listed paths sent (or refused to be sent) to the VM's own metadata server, by outcome (ok, 4xx, 5xx, timeout, " +
             "unreachable, cancelled, broken, unchecked, loop).", "outcome");
         _passthroughDuration = factory.CreateHistogram("metadata_proxy_upstream_request_duration_seconds",
-            "Time of one request forwarded to the VM's own metadata server, by kind (value, or wait for a wait_for_change).",
+            "Time of one request to the VM's own metadata server, by kind (value; wait for a wait_for_change; merge for a recursive listing merged with this server's).",
             new HistogramConfiguration
             {
                 LabelNames = ["kind"],
@@ -182,10 +182,10 @@ internal sealed class ProxyMetrics
     public void CallerResolved(string outcome) => _callerResolutions.WithLabels(outcome).Inc();
 
     /// <summary>One passthrough request to the VM's metadata server; <paramref name="outcome"/> is one of a fixed few.</summary>
-    public void UpstreamRequest(string outcome, bool wait, TimeSpan elapsed)
+    public void UpstreamRequest(string outcome, string kind, TimeSpan elapsed)
     {
         _passthroughRequests.WithLabels(outcome).Inc();
-        _passthroughDuration.WithLabels(wait ? "wait" : "value").Observe(elapsed.TotalSeconds);
+        _passthroughDuration.WithLabels(kind).Observe(elapsed.TotalSeconds);
     }
 
     private static string BuildVersion()

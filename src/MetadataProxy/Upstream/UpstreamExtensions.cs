@@ -11,6 +11,7 @@ internal static class UpstreamExtensions
         builder.Services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamOptionsValidator>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<UpstreamServer>();
+        builder.Services.AddSingleton<UpstreamListings>();
         builder.Services.AddSingleton<UpstreamPassthrough>();
         builder.Services.AddSingleton<ServerMarker>();
         builder.Services.AddHostedService<UpstreamLoopCheck>();

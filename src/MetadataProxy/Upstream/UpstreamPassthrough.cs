@@ -12,6 +12,7 @@ namespace MetadataProxy.Upstream;
 internal sealed class UpstreamPassthrough(
     UpstreamServer upstream,
     IHttpForwarder forwarder,
+    UpstreamListings listings,
     ProxyMetrics metrics,
     TimeProvider time)
 {
@@ -23,10 +24,21 @@ internal sealed class UpstreamPassthrough(
     public bool Enabled => upstream.Enabled;
 
     /// <summary>
+    /// What the VM's metadata server adds to this server's answer: the answer itself for an allowed path this server
+    /// does not serve (null once written), its allowed values in a recursive listing; otherwise <paramref name="local"/>.
+    /// </summary>
+    public async Task<MetadataResult?> ApplyAsync(HttpContext context, MetadataPath path, MetadataResult local, CancellationToken budget) => local switch
+    {
+        MetadataResult.Failure { Reason: FailureReason.NotFound } notFound => await ForwardAsync(context, path, notFound, budget),
+        MetadataResult.Content content when listings.MergesAt(context.Request, path) is { } at => await listings.MergeAsync(at, content, budget),
+        _ => local,
+    };
+
+    /// <summary>
     /// Forwards when allowed; null when the answer (the upstream's, or nothing for a caller that went away) is written,
     /// else the result to answer instead: <paramref name="local"/> when the path is not the upstream's to answer.
     /// </summary>
-    public async Task<MetadataResult?> ForwardAsync(HttpContext context, MetadataPath path, MetadataResult.Failure local, CancellationToken budget)
+    private async Task<MetadataResult?> ForwardAsync(HttpContext context, MetadataPath path, MetadataResult.Failure local, CancellationToken budget)
     {
         if (!path.StartsWith("computeMetadata", "v1"))
             return local;
@@ -44,7 +56,7 @@ internal sealed class UpstreamPassthrough(
         if (upstream.State != UpstreamState.Verified)
         {
             var loop = upstream.State == UpstreamState.Loop;
-            metrics.UpstreamRequest(loop ? "loop" : "unchecked", wait, TimeSpan.Zero);
+            metrics.UpstreamRequest(loop ? "loop" : "unchecked", Kind(wait), TimeSpan.Zero);
             return new MetadataResult.Failure(FailureReason.UpstreamUnavailable, loop
                 ? "The VM metadata server is configured as this server itself (a loop); nothing is forwarded."
                 : "The VM metadata server has not answered yet; retry shortly.", TimeSpan.FromSeconds(1));
@@ -59,26 +71,28 @@ internal sealed class UpstreamPassthrough(
 
         if (error == ForwarderError.None)
         {
-            metrics.UpstreamRequest(context.Response.StatusCode switch { < 400 => "ok", < 500 => "4xx", _ => "5xx" }, wait, elapsed);
+            metrics.UpstreamRequest(context.Response.StatusCode switch { < 400 => "ok", < 500 => "4xx", _ => "5xx" }, Kind(wait), elapsed);
             return null;
         }
 
         if (context.RequestAborted.IsCancellationRequested)
         {
-            metrics.UpstreamRequest("cancelled", wait, elapsed);
+            metrics.UpstreamRequest("cancelled", Kind(wait), elapsed);
             return null;
         }
 
         var timedOut = budget.IsCancellationRequested || error is ForwarderError.RequestTimedOut;
         if (context.Response.HasStarted)
         {
-            metrics.UpstreamRequest("broken", wait, elapsed); // cut mid-answer: the caller sees a truncated response, as from the VM itself
+            metrics.UpstreamRequest("broken", Kind(wait), elapsed); // cut mid-answer: the caller sees a truncated response, as from the VM itself
             return null;
         }
 
-        metrics.UpstreamRequest(timedOut ? "timeout" : "unreachable", wait, elapsed);
+        metrics.UpstreamRequest(timedOut ? "timeout" : "unreachable", Kind(wait), elapsed);
         return new MetadataResult.Failure(FailureReason.UpstreamUnavailable, timedOut
             ? $"The VM metadata server did not answer within {MetadataEndpoint.RequestBudget.TotalSeconds:0.0} s; retry shortly."
             : "The VM metadata server is unreachable; retry shortly.", TimeSpan.FromSeconds(1));
     }
+
+    private static string Kind(bool wait) => wait ? "wait" : "value";
 }

@@ -19,17 +19,20 @@ internal static class UpstreamPolicy
         "instance/zone", "instance/id", "instance/name", "instance/hostname",
     ];
 
-    /// <summary>Segments never forwarded wherever they appear, compared case-insensitively without trailing dots.</summary>
-    private static readonly HashSet<string> ConcealedSegments = new(
+    /// <summary>
+    /// Keys never forwarded wherever they appear, in canonical form (see <see cref="Canonical"/>): <c>kube-env</c>,
+    /// <c>KUBE_ENV</c>, <c>kubeEnv</c> and <c>kube-env.</c> are one key here, whatever the VM's server makes of them.
+    /// </summary>
+    private static readonly HashSet<string> ConcealedKeys = new(
         ConcealedAttributes.Keys.Concat(
         [
             "service-accounts", "token", "identity", "guest-attributes", "gce-workload-certificates", "credentials",
             "kube-env", "user-data", "ssh-keys", "sshkeys", "v1beta1", "0.1",
-        ]),
-        StringComparer.OrdinalIgnoreCase);
+        ]).Select(Canonical),
+        StringComparer.Ordinal);
 
     private static readonly string[] ConcealedPrefixes =
-        ["kubelet-", "startup-script", "shutdown-script", "windows-startup-script", "sysprep-specialize-script"];
+        [.. new[] { "kubelet-", "startup-script", "shutdown-script", "windows-startup-script", "sysprep-specialize-script" }.Select(Canonical)];
 
     /// <summary>Directories that hold concealed keys among allowed ones: never forwarded whole (recursive).</summary>
     private static readonly string[][] MixedDirectories = [[], ["instance"], ["project"], ["instance", "attributes"], ["project", "attributes"]];
@@ -49,10 +52,13 @@ internal static class UpstreamPolicy
 
     public static bool IsConcealed(string segment)
     {
-        var key = segment.TrimEnd('.', ' ');
-        return ConcealedSegments.Contains(key)
-               || ConcealedPrefixes.Any(p => key.StartsWith(p, StringComparison.OrdinalIgnoreCase));
+        var key = Canonical(segment);
+        return ConcealedKeys.Contains(key) || ConcealedPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal));
     }
+
+    /// <summary>Lower case, without <c>-</c>, <c>_</c> and trailing dots or spaces.</summary>
+    private static string Canonical(string key) =>
+        string.Concat(key.TrimEnd('.', ' ').Where(c => c is not ('-' or '_'))).ToLowerInvariant();
 
     /// <summary>GCE's own key alphabet (<c>[a-zA-Z0-9-_]</c>): anything else is a trick or a typo, and stays local.</summary>
     public static bool IsPlainKey(string segment) =>

@@ -43,7 +43,7 @@ public sealed class PassthroughPathTests(PassthroughLab lab) : IClassFixture<Pas
         Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
         Assert.Equal("access-configs/\nip\n", listingBody);
         Assert.Equal(HttpStatusCode.OK, recursive.StatusCode);
-        Assert.Equal("{\"0\":{\"access-configs\":{\"0\":{\"external-ip\":\"34.1.2.3\"}},\"ip\":\"10.128.0.7\"}}", json);
+        Assert.Equal("{\"0\":{\"accessConfigs\":{\"0\":{\"externalIp\":\"34.1.2.3\"}},\"ip\":\"10.128.0.7\"}}", json);
         Assert.Contains(lab.Upstream.Received, r => r.RawTarget == "/computeMetadata/v1/instance/network-interfaces/?recursive=true&alt=json");
     }
 

@@ -54,7 +54,7 @@ internal sealed class ComputeMetadataTree
             if (!trailingSlash)
                 return (301, "text/html", "/computeMetadata/v1/" + prefix);
             if (recursive)
-                return (200, "application/json", RecursiveJson(below.Select(v => (v.Key[prefix.Length..], v.Value))));
+                return (200, "application/json", RecursiveJson(below.Select(v => (v.Key[prefix.Length..], v.Value)), freeKeys: path.EndsWith("attributes", StringComparison.Ordinal)));
             var children = below.Select(v => v.Key[prefix.Length..]).Select(rest => rest.Contains('/', StringComparison.Ordinal) ? rest[..(rest.IndexOf('/', StringComparison.Ordinal) + 1)] : rest).Distinct();
             return (200, "application/text", string.Concat(children.Select(c => c + "\n")));
         }
@@ -62,7 +62,7 @@ internal sealed class ComputeMetadataTree
 
     private static (int, string, string) NotFound() => (404, "text/html; charset=UTF-8", "<html><body>404 Not Found</body></html>");
 
-    private static string RecursiveJson(IEnumerable<(string Path, string Value)> leaves)
+    private static string RecursiveJson(IEnumerable<(string Path, string Value)> leaves, bool freeKeys)
     {
         var root = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (var (path, value) in leaves)
@@ -81,22 +81,29 @@ internal sealed class ComputeMetadataTree
 
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
-            Write(writer, root);
+            Write(writer, root, freeKeys);
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void Write(Utf8JsonWriter writer, Dictionary<string, object> node)
+    /// <summary>Fixed keys in camelCase, attribute keys (the users') verbatim, as GCE renders them.</summary>
+    private static void Write(Utf8JsonWriter writer, Dictionary<string, object> node, bool freeKeys)
     {
         writer.WriteStartObject();
         foreach (var (key, child) in node.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
-            writer.WritePropertyName(key);
+            writer.WritePropertyName(freeKeys ? key : CamelCase(key));
             if (child is Dictionary<string, object> directory)
-                Write(writer, directory);
+                Write(writer, directory, freeKeys: key == "attributes");
             else
                 writer.WriteStringValue((string)child);
         }
 
         writer.WriteEndObject();
+    }
+
+    private static string CamelCase(string kebab)
+    {
+        var parts = kebab.Split('-');
+        return parts[0] + string.Concat(parts.Skip(1).Where(p => p.Length > 0).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
     }
 }
