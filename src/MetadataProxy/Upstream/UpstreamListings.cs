@@ -16,12 +16,13 @@ internal sealed class UpstreamListings(UpstreamServer upstream, ProxyMetrics met
     public static readonly TimeSpan MergeTimeout = TimeSpan.FromSeconds(1);
     private const int MaxBody = 1 << 20;
 
-    /// <summary>The directory (below v1/) whose recursive JSON is merged, or null when the answer stays local.</summary>
+    /// <summary>The directory (below v1/) whose listing is merged, or null when the answer stays local.</summary>
     public string[]? MergesAt(HttpRequest request, MetadataPath path)
     {
         var query = request.Query;
-        if (!path.StartsWith("computeMetadata", "v1") || !MetadataQuery.IsTrue(query["recursive"]) || MetadataQuery.IsTrue(query["wait_for_change"])
-            || !(query["alt"].Count == 0 || string.Equals(query["alt"], "json", StringComparison.OrdinalIgnoreCase)))
+        var recursive = MetadataQuery.IsTrue(query["recursive"]);
+        if (!path.StartsWith("computeMetadata", "v1") || !path.TrailingSlash || MetadataQuery.IsTrue(query["wait_for_change"])
+            || !(query["alt"].Count == 0 || (recursive && string.Equals(query["alt"], "json", StringComparison.OrdinalIgnoreCase))))
             return null; // a wait keeps this server's ETag protocol; alt=text listings stay local
         var at = path.Segments.Skip(2).ToArray();
         return upstream.Allow.Select(UpstreamPolicy.SegmentsOf).Any(a => a.Length >= at.Length && at.Select((s, i) => a[i] == s).All(match => match)) ? at : null;
@@ -37,12 +38,21 @@ internal sealed class UpstreamListings(UpstreamServer upstream, ProxyMetrics met
         string outcome;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, upstream.Address + MetadataRequest.Root + string.Concat(at.Select(s => s + "/")) + "?recursive=true&alt=json");
+            var recursive = local.ContentType == ContentTypes.Json;
+            using var request = new HttpRequestMessage(HttpMethod.Get,
+                upstream.Address + MetadataRequest.Root + string.Concat(at.Select(s => s + "/")) + (recursive ? "?recursive=true&alt=json" : ""));
             request.Headers.TryAddWithoutValidation(MetadataHeaders.Flavor, MetadataHeaders.FlavorValue);
             using var response = await upstream.Client.SendAsync(request, attempt.Token);
             var code = (int)response.StatusCode;
             outcome = code switch { < 400 => "ok", < 500 => "4xx", _ => "5xx" };
-            if (code == 200 && response.Content.Headers.ContentLength is null or <= MaxBody
+            if (code == 200 && !recursive && response.Content.Headers.ContentLength is null or <= MaxBody)
+            {
+                var entries = ListingMerge.Merge(await response.Content.ReadAsStringAsync(attempt.Token), System.Text.Encoding.UTF8.GetString(local.Body), at, upstream.Allow);
+                metrics.UpstreamRequest(outcome, "merge", time.GetElapsedTime(started));
+                return MetadataRenderer.TextContent(entries);
+            }
+
+            if (code == 200 && recursive && response.Content.Headers.ContentLength is null or <= MaxBody
                 && await ReadAsync(response, attempt.Token) is JsonObject vm && JsonNode.Parse(local.Body) is JsonObject own)
             {
                 var merged = RecursiveMerge.Merge(vm, own, at, upstream.Allow).ToJsonString();

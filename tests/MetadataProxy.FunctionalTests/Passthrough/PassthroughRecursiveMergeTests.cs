@@ -63,6 +63,35 @@ public sealed class PassthroughRecursiveMergeTests(PassthroughLab lab) : IClassF
     }
 
     [Fact]
+    public async Task GetInstanceListing_AddsTheVmsAllowedEntriesAfterTheLocalOnes()
+    {
+        using var client = lab.Client();
+        var (response, body) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/");
+        var entries = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["attributes/", "hostname", "id", "name", "service-accounts/", "zone"], entries[..6]);
+        Assert.Contains("machine-type", entries);
+        Assert.Contains("network-interfaces/", entries);
+        Assert.Contains("preempted", entries);
+        Assert.DoesNotContain("guest-attributes/", entries);
+        Assert.DoesNotContain("virtual-clock/", entries);
+        Assert.Equal(entries.Length, entries.Distinct().Count());
+        Assert.Equal(ComputeMetadataTestServer.ETagOf(body), response.Single("ETag"));
+    }
+
+    [Fact]
+    public async Task GetAttributesListing_AddsTheVmsAttributesButNoConcealedOne()
+    {
+        using var client = lab.Client();
+        var (response, body) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/attributes/");
+        var entries = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["cluster-location", "cluster-name", "cluster-uid", "user-setting"], entries);
+    }
+
+    [Fact]
     public async Task GetRecursive_WhenTheUpstreamIsDown_AnswersTheLocalListingAlone()
     {
         var upstream = await ComputeMetadataTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
