@@ -89,7 +89,7 @@ internal sealed class ProxyMetrics
             "Requests for allow-listed paths sent (or refused to be sent) to the VM's own metadata server, by outcome (ok, 4xx, 5xx, timeout, " +
             "unreachable, cancelled, broken, unchecked, loop).", "outcome");
         _passthroughDuration = factory.CreateHistogram("metadata_proxy_upstream_request_duration_seconds",
-            "Time of one request to the VM's own metadata server, by kind (value; wait for a wait_for_change; merge for a recursive listing merged with this server's).",
+            "Time of one request to the VM's own metadata server, by kind (value; wait for a wait_for_change; merge for the VM's part of a merged listing).",
             new HistogramConfiguration
             {
                 LabelNames = ["kind"],
