@@ -4,6 +4,7 @@ using MetadataProxy.Metadata;
 using MetadataProxy.Operations;
 using MetadataProxy.Registry;
 using MetadataProxy.Standalone;
+using MetadataProxy.Upstream;
 using Microsoft.Extensions.Options;
 
 try
@@ -30,6 +31,7 @@ internal partial class Program
         builder.AddOperations(mode);
         builder.AddMetadataHosting(mode);
         builder.AddMetadata();
+        builder.AddUpstream();
         if (mode == ProxyMode.Kubernetes)
         {
             builder.AddKubernetesIdentity();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using MetadataProxy.Metadata;
 using MetadataProxy.Operations;
+using MetadataProxy.Upstream;
 
 namespace MetadataProxy.Hosting;
 
@@ -10,6 +11,7 @@ internal sealed partial class MetadataEndpoint(
     MetadataService metadata,
     MetadataTreeSource trees,
     ProxyMetrics metrics,
+    UpstreamPassthrough upstream,
     ILogger<MetadataEndpoint> logger)
 {
     /// <summary>
@@ -30,6 +32,13 @@ internal sealed partial class MetadataEndpoint(
         try
         {
             result = RequestGuard.Check(context.Request, out var path) ?? await RouteAsync(context, path, caller, budget.Token);
+            // Issue 12: what this server does not serve may be the VM's own metadata server's to answer (streamed there).
+            if (upstream.Enabled)
+            {
+                if (await upstream.ApplyAsync(context, path, result, budget.Token) is not { } instead)
+                    return;
+                result = instead;
+            }
         }
         catch (OperationCanceledException) when (budget.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
         {

@@ -25,6 +25,8 @@ internal sealed class ProxyMetrics
     private readonly Counter _tokenCacheHits;
     private readonly Counter _tokenCacheMisses;
     private readonly Counter _tokenCacheRefreshes;
+    private readonly Counter _passthroughRequests;
+    private readonly Histogram _passthroughDuration;
 
     private readonly CollectorRegistry _registry;
     private readonly MetricFactory _factory;
@@ -82,6 +84,16 @@ internal sealed class ProxyMetrics
             {
                 LabelNames = ["outcome"],
                 Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+            });
+        _passthroughRequests = factory.CreateCounter("metadata_proxy_upstream_requests_total",
+            "Requests for allow-listed paths sent (or refused to be sent) to the VM's own metadata server, by outcome (ok, 4xx, 5xx, timeout, " +
+            "unreachable, cancelled, broken, unchecked, loop).", "outcome");
+        _passthroughDuration = factory.CreateHistogram("metadata_proxy_upstream_request_duration_seconds",
+            "Time of one request to the VM's own metadata server, by kind (value; wait for a wait_for_change; merge for the VM's part of a merged listing).",
+            new HistogramConfiguration
+            {
+                LabelNames = ["kind"],
+                Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30, 300, 3600],
             });
     }
 
@@ -168,6 +180,13 @@ internal sealed class ProxyMetrics
     }
 
     public void CallerResolved(string outcome) => _callerResolutions.WithLabels(outcome).Inc();
+
+    /// <summary>One passthrough request to the VM's metadata server; <paramref name="outcome"/> is one of a fixed few.</summary>
+    public void UpstreamRequest(string outcome, string kind, TimeSpan elapsed)
+    {
+        _passthroughRequests.WithLabels(outcome).Inc();
+        _passthroughDuration.WithLabels(kind).Observe(elapsed.TotalSeconds);
+    }
 
     private static string BuildVersion()
     {

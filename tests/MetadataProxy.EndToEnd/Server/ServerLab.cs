@@ -57,6 +57,12 @@ public sealed class ServerLab : IAsyncLifetime
     /// </summary>
     public string HostDns { get; init; } = "off";
 
+    /// <summary>More server arguments, after the shipped ones (a feature's settings).</summary>
+    public IReadOnlyList<string> ExtraServerArguments { get; init; } = [];
+
+    /// <summary>Runs once the lab's network is up, just before the server starts (to start what it must find there).</summary>
+    public Func<NetworkNamespaceLab, CancellationToken, Task>? BeforeServerStarts { get; init; }
+
     /// <summary>The /etc/hosts that processes of the node namespace see; the script's HOSTS_FILE.</summary>
     public string NodeHostsFile { get; private set; } = "";
 
@@ -183,7 +189,9 @@ public sealed class ServerLab : IAsyncLifetime
         NodeBeforeInstall = await SnapshotNodeAsync();
         (await new InterceptionScript(lab).InstallAsync(InterceptionSettings)).EnsureSuccess();
         var kubeconfig = WriteKubeconfigForServer(lab, _kube);
-        _server = lab.StartProcess(lab.NodeNamespace, [.. AsServerUser, .. ServerCommand.For(kubeconfig, _google, HostNetworkPolicy)], DownwardApi());
+        if (BeforeServerStarts is not null)
+            await BeforeServerStarts(lab, cancellationToken);
+        _server = lab.StartProcess(lab.NodeNamespace, [.. AsServerUser, .. ServerCommand.For(kubeconfig, _google, HostNetworkPolicy), .. ExtraServerArguments], DownwardApi());
         await WaitUntilReadyAsync(lab, _server, cancellationToken);
     }
 

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using MetadataProxy.FunctionalTests.Infrastructure;
+using MetadataProxy.Hosting;
+using MetadataProxy.TestServers.ComputeMetadata;
+
+namespace MetadataProxy.FunctionalTests.Passthrough;
+
+/// <summary>Issue 12: a slow or absent VM metadata server costs allowed paths a clear 503 in time, and local paths nothing.</summary>
+public sealed class PassthroughOutageTests
+{
+    [Fact]
+    public async Task Get_AllowedPath_WhenTheUpstreamWentAway_Answers503AndLocalPathsStillAnswer()
+    {
+        var upstream = await ComputeMetadataTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        upstream.Set("instance/machine-type", "e2");
+        await using var server = await PassthroughLab.StartProxyAsync(upstream.BaseAddress.ToString());
+        await upstream.DisposeAsync();
+        using var client = server.CreateClient(PassthroughLab.AppCaller);
+
+        var (allowed, message) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/machine-type");
+        var (local, zone) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/zone");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, allowed.StatusCode);
+        Assert.Contains("The VM metadata server is unreachable; retry shortly.", message, StringComparison.Ordinal);
+        Assert.Equal("1", allowed.Single("Retry-After"));
+        Assert.Equal("Google", allowed.Single("Metadata-Flavor"));
+        Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+        Assert.Equal(Fixture.Zone, zone);
+        Assert.Contains("metadata_proxy_upstream_requests_total{outcome=\"unreachable\"} 1", await PassthroughLab.MetricsAsync(server), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_AllowedPath_WhenTheUpstreamIsSlow_Answers503WithinTheRequestBudget()
+    {
+        await using var upstream = await ComputeMetadataTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        upstream.Set("instance/machine-type", "e2");
+        await using var server = await PassthroughLab.StartProxyAsync(upstream.BaseAddress.ToString());
+        upstream.Latency = TimeSpan.FromSeconds(20);
+        using var client = server.CreateClient(PassthroughLab.AppCaller);
+
+        var watch = Stopwatch.StartNew();
+        var (response, message) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/machine-type");
+        watch.Stop();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("did not answer within 2.8 s", message, StringComparison.Ordinal);
+        Assert.InRange(watch.Elapsed, MetadataEndpoint.RequestBudget - TimeSpan.FromMilliseconds(100), MetadataEndpoint.RequestBudget + TimeSpan.FromSeconds(1.5));
+        Assert.Contains("metadata_proxy_upstream_requests_total{outcome=\"timeout\"} 1", await PassthroughLab.MetricsAsync(server), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WithTheUpstreamUnreachable_StartsAndFailsClosedOnAllowedPathsOnly()
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now: connections are refused
+
+        await using var server = await PassthroughLab.StartProxyAsync($"http://127.0.0.1:{port}");
+        using var client = server.CreateClient(PassthroughLab.AppCaller);
+        var (allowed, message) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/machine-type");
+        var (local, id) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/id");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, allowed.StatusCode);
+        Assert.Contains("The VM metadata server has not answered yet; retry shortly.", message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+        Assert.Equal(Fixture.InstanceId, id);
+        Assert.Contains("metadata_proxy_upstream_requests_total{outcome=\"unchecked\"} 1", await PassthroughLab.MetricsAsync(server), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_AllowedPath_WithPassthroughOff_IsNeverForwarded()
+    {
+        await using var upstream = await ComputeMetadataTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        upstream.Set("instance/machine-type", "e2");
+        await using var server = await PassthroughLab.StartProxyAsync(upstream.BaseAddress.ToString(), new Dictionary<string, string?> { ["Upstream:Mode"] = "Off" });
+        using var client = server.CreateClient(PassthroughLab.AppCaller);
+
+        var (response, _) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/machine-type");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Empty(upstream.Received);
+        Assert.Null(response.Single("Metadata-Proxy-Instance"));
+    }
+}

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace MetadataProxy.FunctionalTests.Passthrough;
+
+/// <summary>Issue 12: the real executable refuses bad passthrough settings, and a loop, at start with exit code 2.</summary>
+public sealed class PassthroughStartTests
+{
+    [Fact]
+    public async Task Start_WithTheUpstreamBeingThisVeryServer_RefusesTheLoopAndExits2()
+    {
+        var port = FreePort();
+        var (exitCode, stderr) = await RunServerAsync($"--Listen:Metadata=http://127.0.0.1:{port}", "--Upstream:Mode=Passthrough",
+            $"--Upstream:Address=http://127.0.0.1:{port}");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"configuration: Upstream:Address 'http://127.0.0.1:{port}' answers as this very server (a loop)", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--Upstream:Address=https://169.254.169.254", "Upstream:Address 'https://169.254.169.254' must be an http:// URL with a host and no path")]
+    [InlineData("--Upstream:Address=http://169.254.169.254/computeMetadata/v1", "Upstream:Address 'http://169.254.169.254/computeMetadata/v1' must be an http:// URL")]
+    [InlineData("--Upstream:Address=169.254.169.254", "Upstream:Address '169.254.169.254' must be an http:// URL")]
+    [InlineData("--Upstream:Allow:0=instance/attributes/kube-env", "Upstream:Allow 'instance/attributes/kube-env' names 'kube-env', which is concealed")]
+    [InlineData("--Upstream:Allow:0=instance/service-accounts", "Upstream:Allow 'instance/service-accounts' names 'service-accounts', which is concealed")]
+    [InlineData("--Upstream:Allow:0=instance", "Upstream:Allow 'instance' is a whole top-level directory")]
+    [InlineData("--Upstream:Allow:0=instance/../attributes", "Upstream:Allow 'instance/../attributes' must be a path below /computeMetadata/v1/ of plain keys")]
+    [InlineData("--Upstream:Mode=Always", "Failed to convert configuration value 'Always' at 'Upstream:Mode'")]
+    public async Task Start_WithABadUpstreamSetting_NamesIt(string argument, string problem)
+    {
+        var (exitCode, stderr) = await RunServerAsync("--Upstream:Mode=Passthrough", argument);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(problem, stderr, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<(int ExitCode, string Stderr)> RunServerAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll"));
+        start.ArgumentList.Add("--Listen:Admin=http://127.0.0.1:0");
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        if (!args.Any(a => a.StartsWith("--Listen:Metadata", StringComparison.Ordinal)))
+            start.ArgumentList.Add("--Listen:Metadata=http://127.0.0.1:0");
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stderr);
+    }
+}
