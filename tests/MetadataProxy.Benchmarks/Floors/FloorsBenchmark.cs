@@ -17,6 +17,7 @@ namespace MetadataProxy.Benchmarks.Floors;
 /// and the Google calls made during the measured runs (must be 0).
 /// Usage: dotnet run -c Release --project tests/MetadataProxy.Benchmarks -- hotpath [seconds] [connections] [VAR=value …]
 /// (VAR=value: environment for the server process, e.g. DOTNET_gcServer=0, to measure runtime settings).
+/// With BENCH_TRACE=DIR, each measured server run is also traced (<see cref="Profiler"/>); its numbers then include the tracing.
 /// </summary>
 internal static class FloorsBenchmark
 {
@@ -124,7 +125,10 @@ internal static class FloorsBenchmark
             await Wrk.RunAsync(LoadCore, Uri(metadataPort, path), connections, Math.Max(2, seconds / 4), proxy);
         var results = new List<(string Name, Wrk Result)>();
         foreach (var (name, path) in cases)
+        {
+            using var trace = Profiler.Attach(proxy, name, seconds);
             results.Add((name, await MeasureAsync(name, proxy, Uri(metadataPort, path), connections, seconds, rss: true)));
+        }
 
         var googleCalls = google.StsCalls + google.GenerateAccessTokenCalls - googleCallsBefore;
         var kubeCalls = kube.TokenRequests - kubeCallsBefore;
