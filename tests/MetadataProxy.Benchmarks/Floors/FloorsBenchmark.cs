@@ -15,9 +15,10 @@ namespace MetadataProxy.Benchmarks.Floors;
 /// server is pinned to core 0, wrk and this driver to core 1; wrk -t1 -c{connections} from 127.0.0.1, the address of
 /// one of the 110 pods. Prints req/s, p50/p99 and RSS for each, the ratios to both floors, start → /readyz, RSS idle,
 /// and the Google calls made during the measured runs (must be 0).
-/// Usage: dotnet run -c Release --project tests/MetadataProxy.Benchmarks -- hotpath [seconds] [connections] [VAR=value …]
+/// Usage: dotnet run -c Release --project tests/MetadataProxy.Benchmarks -- hotpath [footprint] [seconds] [connections] [VAR=value …]
+/// (footprint: only start → /readyz and RSS idle with the 110 tokens cached, no load).
 /// (VAR=value: environment for the server process, e.g. DOTNET_gcServer=0, to measure runtime settings).
-/// With BENCH_TRACE=DIR, each measured server run is also traced (<see cref="Profiler"/>); its numbers then include the tracing.
+/// BENCH_SERVER_DLL=PATH runs another build of the server (before/after comparisons). With BENCH_TRACE=DIR, each measured server run is also traced (<see cref="Profiler"/>); its numbers then include the tracing.
 /// </summary>
 internal static class FloorsBenchmark
 {
@@ -29,7 +30,8 @@ internal static class FloorsBenchmark
 
     public static async Task RunAsync(string[] args)
     {
-        var numbers = args.Where(a => !a.Contains('=', StringComparison.Ordinal)).ToArray();
+        var footprintOnly = args.FirstOrDefault() == "footprint";
+        var numbers = args.Where(a => !a.Contains('=', StringComparison.Ordinal) && a != "footprint").ToArray();
         var seconds = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 8;
         var connections = numbers.Length > 1 ? int.Parse(numbers[1], CultureInfo.InvariantCulture) : 64;
         var environment = args.Where(a => a.Contains('=', StringComparison.Ordinal)).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => a[1]);
@@ -38,7 +40,7 @@ internal static class FloorsBenchmark
         var directory = Directory.CreateTempSubdirectory("metadata-proxy-floors-");
         try
         {
-            await RunAsync(seconds, connections, environment, directory.FullName);
+            await RunAsync(seconds, connections, environment, directory.FullName, footprintOnly);
         }
         finally
         {
@@ -46,7 +48,7 @@ internal static class FloorsBenchmark
         }
     }
 
-    private static async Task RunAsync(int seconds, int connections, Dictionary<string, string> environment, string directory)
+    private static async Task RunAsync(int seconds, int connections, Dictionary<string, string> environment, string directory, bool footprintOnly)
     {
         await using var kube = await KubernetesTestServer.StartAsync();
         await using var google = await GoogleTestServer.StartAsync();
@@ -87,6 +89,11 @@ internal static class FloorsBenchmark
         await Task.Delay(TimeSpan.FromSeconds(2));
         var rssIdle = proxy.RssMiB();
         Console.WriteLine($"start -> /readyz 200: {ready.TotalMilliseconds:0} ms; RSS at ready {rssReady:0.0} MiB; idle with {Pods} pods' tokens cached {rssIdle:0.0} MiB");
+        var mappings = proxy.RssByMapping();
+        Console.WriteLine("idle RSS by mapping (MiB): " + string.Join(", ", mappings.Take(12).Select(m => $"{m.Mapping} {m.MiB:0.0}"))
+            + $"; {mappings.Count - 12} more {mappings.Skip(12).Sum(m => m.MiB):0.0}");
+        if (footprintOnly)
+            return;
         Console.WriteLine($"wrk -t1 -c{connections} -d{seconds}s --latency, servers on core {ServerCore}, wrk on core {LoadCore}; token JSON {token.Length} bytes");
         Console.WriteLine($"{"server",-34} {"req/s",9} {"p50 ms",7} {"p99 ms",7} {"RSS MiB",8} {"non-2xx",8}");
 
@@ -200,6 +207,9 @@ internal static class FloorsBenchmark
     /// <summary>The server's own build output next to this one (same configuration), run with <c>dotnet</c> as the image does.</summary>
     private static string ServerAssembly()
     {
+        if (Environment.GetEnvironmentVariable("BENCH_SERVER_DLL") is { Length: > 0 } given)
+            return given; // another build of the server (an earlier commit's, to measure before and after in the same conditions)
+
         var configuration = BenchmarkCommand.IsDebug() ? "Debug" : "Release";
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -47,6 +47,31 @@ internal sealed class PinnedProcess(Process process, string name) : IDisposable
         return double.NaN;
     }
 
+    /// <summary>
+    /// Where the resident memory is, from /proc/PID/smaps: anonymous memory (GC heap, JIT'd code, native
+    /// allocations), the W^X double mapping of JIT'd code, and each mapped file (assemblies, native libraries).
+    /// </summary>
+    public IReadOnlyList<(string Mapping, double MiB)> RssByMapping()
+    {
+        var totals = new Dictionary<string, long>(StringComparer.Ordinal);
+        var current = "[anonymous]";
+        foreach (var line in File.ReadLines($"/proc/{process.Id}/smaps"))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length >= 5 && fields[0].Contains('-', StringComparison.Ordinal) && !fields[0].EndsWith(':'))
+            {
+                var name = fields.Length >= 6 ? string.Join(' ', fields[5..]) : "[anonymous]";
+                current = name.Contains("doublemapper", StringComparison.Ordinal) ? "[executable memory, double-mapped]" : name.StartsWith('/') ? Path.GetFileName(name) : name.StartsWith('[') ? name : "[anonymous]";
+            }
+            else if (fields.Length >= 2 && fields[0] == "Rss:")
+            {
+                totals[current] = totals.GetValueOrDefault(current) + long.Parse(fields[1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return [.. totals.OrderByDescending(t => t.Value).Select(t => (t.Key, t.Value / 1024.0))];
+    }
+
     /// <summary>Waits until <paramref name="url"/> answers 200; returns the time since the process started.</summary>
     public async Task<TimeSpan> WaitForOkAsync(Uri url, TimeSpan timeout)
     {
@@ -62,7 +87,7 @@ internal sealed class PinnedProcess(Process process, string name) : IDisposable
                 if (response.StatusCode == HttpStatusCode.OK)
                     return DateTime.Now - process.StartTime;
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
             }
 
