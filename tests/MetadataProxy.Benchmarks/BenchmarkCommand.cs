@@ -3,7 +3,9 @@ namespace MetadataProxy.Benchmarks;
 /// <summary>
 /// Which benchmark to run: <c>plugin [runs] [binary]</c> for the credential provider's start-to-answer time,
 /// <c>script [services] [backends] [before]</c> for the interception script on a node with many kube-proxy services,
-/// anything else (the default, unchanged) for the hot path: <c>[seconds] [clients]</c>.
+/// <c>hotpath [seconds] [connections] [VAR=value …]</c> for the hot path against nginx and bare Kestrel floors (wrk, pinned),
+/// <c>kestrel-floor PORT FILE</c> for that Kestrel floor itself, anything else (the default, unchanged) for the in-process
+/// hot path: <c>[seconds] [clients]</c>.
 /// </summary>
 internal static class BenchmarkCommand
 {
@@ -12,6 +14,8 @@ internal static class BenchmarkCommand
         {
             ["plugin", .. var rest] => PluginBenchmark.RunAsync(rest),
             ["script", .. var rest] => ScriptBenchmark.RunAsync(rest),
+            ["hotpath", .. var rest] => Floors.FloorsBenchmark.RunAsync(rest),
+            ["kestrel-floor", .. var rest] => Floors.KestrelFloor.RunAsync(rest),
             _ => HotPathBenchmark.RunAsync(args),
         };
 

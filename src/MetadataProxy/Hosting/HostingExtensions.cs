@@ -138,8 +138,11 @@ internal static class HostingExtensions
                     NodeSocketFile.Restrict(listen.NodeSocket!);
             });
         }
+        // A singleton, resolved once from the root provider at the first request (as before, not at build): asking
+        // RequestServices for it on every request opened a DI scope per request.
+        MetadataEndpoint? endpoint = null;
         app.MapWhen(context => !context.IsAdminConnection(),
-            metadata => metadata.Run(context => context.RequestServices.GetRequiredService<MetadataEndpoint>().InvokeAsync(context)));
+            metadata => metadata.Run(context => (endpoint ??= app.Services.GetRequiredService<MetadataEndpoint>()).InvokeAsync(context)));
         return app;
     }
 }

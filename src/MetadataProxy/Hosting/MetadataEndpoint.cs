@@ -20,6 +20,10 @@ internal sealed partial class MetadataEndpoint(
     /// </summary>
     public static readonly TimeSpan RequestBudget = TimeSpan.FromSeconds(2.8);
 
+    // G-6, G-7, D-1: answers that never change, rendered once.
+    private static readonly MetadataResult.Content RootListing = MetadataRenderer.Listing("computeMetadata/");
+    private static readonly MetadataResult.Content VersionListing = MetadataRenderer.Listing("v1/");
+
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
@@ -80,10 +84,10 @@ internal sealed partial class MetadataEndpoint(
         switch (segments)
         {
             case []:
-                return MetadataRenderer.Listing("computeMetadata/"); // G-6, G-7
+                return RootListing; // G-6, G-7
             case ["computeMetadata"]:
                 return path.TrailingSlash
-                    ? MetadataRenderer.Listing("v1/") // D-1
+                    ? VersionListing // D-1
                     : new MetadataResult.Redirect("/computeMetadata/" + context.Request.QueryString);
             case ["computeMetadata", "v1", ..]:
                 var request = new MetadataRequest(segments.Skip(2).ToArray(), path.TrailingSlash, caller, context.Request.Query, context.Request.QueryString.Value ?? "",

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using MetadataProxy.Tokens;
 
@@ -45,6 +46,26 @@ internal sealed class CredentialService(ITokenProvider tokens, TimeProvider time
         if (alt == MetadataFormat.Text) // TK-9
             return MetadataRenderer.TextContent($"access_token {token.Value}\nexpires_in {expiresIn}\ntoken_type Bearer\n");
 
+        // Rendered (and hashed) once per token and second, not per request: only expires_in changes (issue 11).
+        var rendered = Rendered.GetOrCreateValue(token);
+        if (rendered.Last is { } last && last.ExpiresIn == expiresIn)
+            return last.Content;
+        var content = RenderAccessToken(token, expiresIn);
+        rendered.Last = new RenderedAnswer(expiresIn, content);
+        return content;
+    }
+
+    private static readonly ConditionalWeakTable<TokenOutcome.AccessToken, RenderedToken> Rendered = new();
+
+    private sealed record RenderedAnswer(long ExpiresIn, MetadataResult.Content Content);
+
+    private sealed class RenderedToken
+    {
+        public volatile RenderedAnswer? Last;
+    }
+
+    private static MetadataResult.Content RenderAccessToken(TokenOutcome.AccessToken token, long expiresIn)
+    {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {

@@ -29,6 +29,9 @@ internal sealed class DirectoryNode(
     public IEnumerable<KeyValuePair<string, MetadataNode>> Ordered =>
         KeyOrder == KeyOrder.AsSet ? Children : Children.OrderBy(c => c.Key, StringComparer.Ordinal);
 
+    /// <summary>This directory's listing (D-2), rendered on first use: a directory never changes once built.</summary>
+    internal MetadataResult.Content? RenderedListing { get; set; }
+
     public DirectoryNode With(string key, MetadataNode child)
     {
         var copy = new OrderedDictionary<string, MetadataNode>(Children, StringComparer.Ordinal) { [key] = child };

@@ -8,7 +8,9 @@ namespace MetadataProxy.Metadata;
 internal static class MetadataRenderer
 {
     /// <summary>D-2: one entry a line, directories with a trailing slash, every line LF-terminated.</summary>
-    public static MetadataResult.Content Listing(DirectoryNode directory)
+    public static MetadataResult.Content Listing(DirectoryNode directory) => directory.RenderedListing ??= RenderListing(directory);
+
+    private static MetadataResult.Content RenderListing(DirectoryNode directory)
     {
         var text = new StringBuilder();
         foreach (var (key, child) in directory.Ordered)

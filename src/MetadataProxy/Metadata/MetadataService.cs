@@ -26,6 +26,7 @@ internal sealed class MetadataService(
     public const int MaxWaitsPerCaller = 32;
 
     private readonly ConcurrentDictionary<IPAddress, int> _waits = new();
+    private volatile CallerTrees? _callerTrees;
 
     public async Task<MetadataResult> GetAsync(MetadataRequest request, CancellationToken cancellationToken)
     {
@@ -56,6 +57,18 @@ internal sealed class MetadataService(
         {
             Release(request.RemoteAddress);
         }
+    }
+
+    /// <summary>The per-caller trees of <paramref name="root"/>; a new tree (configuration reloaded) starts a new set.</summary>
+    private CallerTrees CallerTreesFor(DirectoryNode root)
+    {
+        var current = _callerTrees;
+        if (current is not null && ReferenceEquals(current.Root, root))
+            return current;
+        var options = trees.Options;
+        var fresh = new CallerTrees(root, identity => ServiceAccountEmail.Of(identity, options.ProjectId, workloadIdentity.Value));
+        _callerTrees = fresh;
+        return fresh;
     }
 
     private void Release(IPAddress caller)
@@ -105,8 +118,7 @@ internal sealed class MetadataService(
                     caller = new CallerOutcome.NoIdentity("The caller is not known right now.");
             }
 
-            var accounts = MetadataTreeBuilder.ServiceAccounts(caller, identity => ServiceAccountEmail.Of(identity, trees.Options.ProjectId, workloadIdentity.Value));
-            root = root.With("instance", ((DirectoryNode)root.Children["instance"]).With("service-accounts", accounts));
+            root = CallerTreesFor(root).For(caller);
         }
 
         MetadataNode node = root;

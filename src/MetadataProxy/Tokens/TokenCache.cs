@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using MetadataProxy.Operations;
 
 namespace MetadataProxy.Tokens;
@@ -36,6 +37,28 @@ internal sealed class TokenCache<TKey>(
 
     /// <summary>Whether the key is held (a token, a refusal, or a fetch), so asking for it opens no new key.</summary>
     public bool Contains(TKey key) => _entries.ContainsKey(key);
+
+    /// <summary>
+    /// The hit of <see cref="GetAsync"/> without its cost: a servable token held for <paramref name="key"/>, with the
+    /// same bookkeeping (last use, the fetch a refresh will use, a refresh started when due); false when the caller
+    /// would have to wait or be refused, which <see cref="GetAsync"/> then decides.
+    /// </summary>
+    public bool TryGetServable(TKey key, Func<CancellationToken, Task<TokenOutcome>> fetch, [NotNullWhen(true)] out TokenOutcome? token)
+    {
+        token = null;
+        if (!_entries.TryGetValue(key, out var entry) || entry.Current is not { } current)
+            return false;
+        var now = time.GetUtcNow();
+        if (!TokenCachePolicy.IsServable(current, now))
+            return false;
+        entry.LastUsed = now;
+        entry.LastFetch = fetch;
+        metrics?.TokenCacheHit(name);
+        if (now >= entry.RefreshAt)
+            Refresh(entry, fetch);
+        token = current.Token;
+        return true;
+    }
 
     /// <summary>
     /// The cached token, or the outcome of fetching one (joined with any fetch already running for the key). When

@@ -44,6 +44,10 @@ internal sealed class WorkloadIdentityTokenProvider(
         Func<CancellationToken, Task<TokenOutcome>> fetch, CancellationToken cancellationToken)
         where TKey : notnull
     {
+        // A held token is answered without the deadline's timer and linked cancellation sources (issue 11).
+        if (cache.TryGetServable(key, fetch, out var held))
+            return held;
+
         var account = WorkloadIdentityExchange.FairnessKey(caller);
         if (!cache.Contains(key) && !newKeys.TryTake(account, out var retryAfter))
         {

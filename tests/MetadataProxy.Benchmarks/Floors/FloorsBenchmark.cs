@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using k8s.Models;
+using MetadataProxy.TestServers.Google;
+using MetadataProxy.TestServers.Kubernetes;
+
+namespace MetadataProxy.Benchmarks.Floors;
+
+/// <summary>
+/// The hot path against floors outside the server, in one run: nginx serving the token JSON's bytes from a file (when
+/// installed), a bare Kestrel minimal API serving the same bytes, and the real server (its own process, Kubernetes
+/// mode, against the loopback test servers in this process) with 110 pods on the node and their tokens cached. Each
+/// server is pinned to core 0, wrk and this driver to core 1; wrk -t1 -c{connections} from 127.0.0.1, the address of
+/// one of the 110 pods. Prints req/s, p50/p99 and RSS for each, the ratios to both floors, start → /readyz, RSS idle,
+/// and the Google calls made during the measured runs (must be 0).
+/// Usage: dotnet run -c Release --project tests/MetadataProxy.Benchmarks -- hotpath [footprint] [seconds] [connections] [VAR=value …]
+/// (footprint: only start → /readyz and RSS idle with the 110 tokens cached, no load).
+/// (VAR=value: environment for the server process, e.g. DOTNET_gcServer=0, to measure runtime settings).
+/// BENCH_SERVER_DLL=PATH runs another build of the server (before/after comparisons). With BENCH_TRACE=DIR, each measured server run is also traced (<see cref="Profiler"/>); its numbers then include the tracing.
+/// </summary>
+internal static class FloorsBenchmark
+{
+    private const string ProjectNumber = "123456789012";
+    private const string PoolId = "bench-pool";
+    private const int Pods = 110;
+    private const string ServerCore = "0";
+    private const string LoadCore = "1";
+
+    public static async Task RunAsync(string[] args)
+    {
+        var footprintOnly = args.FirstOrDefault() == "footprint";
+        var numbers = args.Where(a => !a.Contains('=', StringComparison.Ordinal) && a != "footprint").ToArray();
+        var seconds = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 8;
+        var connections = numbers.Length > 1 ? int.Parse(numbers[1], CultureInfo.InvariantCulture) : 64;
+        var environment = args.Where(a => a.Contains('=', StringComparison.Ordinal)).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => a[1]);
+        if (Environment.ProcessorCount >= 2 && OperatingSystem.IsLinux())
+            Process.GetCurrentProcess().ProcessorAffinity = 1 << int.Parse(LoadCore, CultureInfo.InvariantCulture);
+        var directory = Directory.CreateTempSubdirectory("metadata-proxy-floors-");
+        try
+        {
+            await RunAsync(seconds, connections, environment, directory.FullName, footprintOnly);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static async Task RunAsync(int seconds, int connections, Dictionary<string, string> environment, string directory, bool footprintOnly)
+    {
+        await using var kube = await KubernetesTestServer.StartAsync();
+        await using var google = await GoogleTestServer.StartAsync();
+        var addresses = RegisterPods(kube, google);
+        var kubeconfig = kube.WriteKubeconfig(Path.Combine(directory, "kubeconfig"));
+        var metadataPort = PinnedProcess.FreePort();
+        var adminPort = PinnedProcess.FreePort();
+        var server = Uri(metadataPort, "/");
+        var dll = ServerAssembly();
+        Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {LoadAverage()}, server {dll}");
+        Console.WriteLine($"server environment: {(environment.Count == 0 ? "(none)" : string.Join(' ', environment.Select(e => $"{e.Key}={e.Value}")))}");
+
+        using var proxy = PinnedProcess.Start("MetadataProxy", ServerCore, Dotnet(),
+        [
+            dll, "--Mode=Kubernetes", $"--Listen:Metadata=http://127.0.0.1:{metadataPort}", $"--Listen:Admin=http://127.0.0.1:{adminPort}",
+            "--Listen:NodeSocket=", "--Logging:LogLevel:Default=Warning",
+            $"--Kubernetes:Kubeconfig={kubeconfig}", "--Kubernetes:NodeName=bench-node",
+            "--WorkloadIdentity:ProjectId=test-project", $"--WorkloadIdentity:ProjectNumber={ProjectNumber}",
+            $"--WorkloadIdentity:PoolId={PoolId}", "--WorkloadIdentity:ProviderId=kubernetes",
+            $"--WorkloadIdentity:StsEndpoint={google.StsTokenUrl}", $"--WorkloadIdentity:IamCredentialsEndpoint={google.IamCredentialsBaseUrl}",
+        ], environment);
+        var ready = await proxy.WaitForOkAsync(Uri(adminPort, "/readyz"), TimeSpan.FromSeconds(30));
+        var rssReady = proxy.RssMiB();
+
+        // Every pod asks once: 110 tokens cached, one per pod's Google service account.
+        var tokenPath = "/computeMetadata/v1/instance/service-accounts/default/token";
+        var token = Array.Empty<byte>();
+        foreach (var address in addresses)
+        {
+            using var client = Client(address, server);
+            var body = await TokenAsync(client, tokenPath);
+            if (address.Equals(IPAddress.Loopback))
+                token = body;
+        }
+
+        var file = Path.Combine(directory, "token.json");
+        await File.WriteAllBytesAsync(file, token);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var rssIdle = proxy.RssMiB();
+        Console.WriteLine($"start -> /readyz 200: {ready.TotalMilliseconds:0} ms; RSS at ready {rssReady:0.0} MiB; idle with {Pods} pods' tokens cached {rssIdle:0.0} MiB");
+        var mappings = proxy.RssByMapping();
+        Console.WriteLine("idle RSS by mapping (MiB): " + string.Join(", ", mappings.Take(12).Select(m => $"{m.Mapping} {m.MiB:0.0}"))
+            + $"; {mappings.Count - 12} more {mappings.Skip(12).Sum(m => m.MiB):0.0}");
+        if (footprintOnly)
+            return;
+        Console.WriteLine($"wrk -t1 -c{connections} -d{seconds}s --latency, servers on core {ServerCore}, wrk on core {LoadCore}; token JSON {token.Length} bytes");
+        Console.WriteLine($"{"server",-34} {"req/s",9} {"p50 ms",7} {"p99 ms",7} {"RSS MiB",8} {"non-2xx",8}");
+
+        Wrk? nginx = null;
+        if (NginxFloor.Locate() is { } nginxPath)
+        {
+            var port = PinnedProcess.FreePort();
+            using var floor = NginxFloor.Start(nginxPath, ServerCore, directory, file, port);
+            await floor.WaitForOkAsync(Uri(port, "/"), TimeSpan.FromSeconds(10));
+            nginx = await MeasureAsync("nginx, static file (floor)", floor, Uri(port, "/"), connections, seconds, rss: false);
+        }
+        else
+        {
+            Console.WriteLine("nginx: not installed (apt-get install nginx-light), floor skipped");
+        }
+
+        Wrk kestrel;
+        {
+            var port = PinnedProcess.FreePort();
+            using var floor = PinnedProcess.Start("Kestrel floor", ServerCore, Dotnet(), [typeof(KestrelFloor).Assembly.Location, "kestrel-floor", port.ToString(CultureInfo.InvariantCulture), file]);
+            await floor.WaitForOkAsync(Uri(port, "/"), TimeSpan.FromSeconds(10));
+            kestrel = await MeasureAsync("bare Kestrel minimal API (floor)", floor, Uri(port, "/"), connections, seconds, rss: true);
+        }
+
+        var googleCallsBefore = google.StsCalls + google.GenerateAccessTokenCalls;
+        var kubeCallsBefore = kube.TokenRequests;
+        var cases = new (string Name, string Path)[]
+        {
+            ("ping GET /", "/"),
+            ("listing .../default/", "/computeMetadata/v1/instance/service-accounts/default/"),
+            ("email .../default/email", "/computeMetadata/v1/instance/service-accounts/default/email"),
+            ("cached token .../default/token", tokenPath),
+        };
+        // Every request warmed before any is measured: the JIT's tiering of the shared pipeline must not favour the later ones.
+        foreach (var (_, path) in cases)
+            await Wrk.RunAsync(LoadCore, Uri(metadataPort, path), connections, Math.Max(2, seconds / 4), proxy);
+        var results = new List<(string Name, Wrk Result)>();
+        foreach (var (name, path) in cases)
+        {
+            using var trace = Profiler.Attach(proxy, name, seconds);
+            results.Add((name, await MeasureAsync(name, proxy, Uri(metadataPort, path), connections, seconds, rss: true)));
+        }
+
+        var googleCalls = google.StsCalls + google.GenerateAccessTokenCalls - googleCallsBefore;
+        var kubeCalls = kube.TokenRequests - kubeCallsBefore;
+        Console.WriteLine($"MetadataProxy RSS: idle {rssIdle:0.0} MiB, peak {proxy.RssMiB(peak: true):0.0} MiB (VmHWM)");
+        Console.WriteLine($"{"ratio",-34} {"/ nginx",9} {"/ Kestrel",9}");
+        foreach (var (name, result) in results)
+            Console.WriteLine($"{name,-34} {(nginx is null ? "-" : (result.PerSecond / nginx.PerSecond).ToString("0.00", CultureInfo.InvariantCulture)),9} {result.PerSecond / kestrel.PerSecond,9:0.00}");
+        Console.WriteLine($"Google calls (STS + IAM) during the measured runs: {googleCalls}; TokenRequests: {kubeCalls}; load average now {LoadAverage()}");
+        if (googleCalls != 0 || results.Any(r => r.Result.Non2xx != 0))
+        {
+            Console.WriteLine("INVALID RUN: the token path called Google, or a request was not answered 200");
+            Environment.ExitCode = 1;
+        }
+    }
+
+    private static async Task<Wrk> MeasureAsync(string name, PinnedProcess target, Uri url, int connections, int seconds, bool rss)
+    {
+        await Wrk.RunAsync(LoadCore, url, connections, Math.Max(2, seconds / 4), target); // warm-up: JIT tiers, connections
+        var loaded = double.NaN;
+        var result = await Wrk.RunAsync(LoadCore, url, connections, seconds, target, value => loaded = value);
+        Console.WriteLine($"{name,-34} {result.PerSecond,9:0} {result.P50,7:0.00} {result.P99,7:0.00} {(rss ? loaded.ToString("0.0", CultureInfo.InvariantCulture) : "-"),8} {result.Non2xx,8}");
+        return result;
+    }
+
+    /// <summary>110 pods on bench-node, each with its own ServiceAccount and Google service account; pod 0 is 127.0.0.1 (wrk's address).</summary>
+    private static IPAddress[] RegisterPods(KubernetesTestServer kube, GoogleTestServer google)
+    {
+        kube.AddNode(new V1Node { Metadata = new V1ObjectMeta { Name = "bench-node" } });
+        google.AddProvider(ProjectNumber, PoolId, "kubernetes", kube.Issuer, JwksSource.FromJson(kube.JwksJson));
+        var addresses = Enumerable.Range(0, Pods).Select(i => i == 0 ? IPAddress.Loopback : IPAddress.Parse($"127.0.1.{i}")).ToArray();
+        for (var i = 0; i < Pods; i++)
+        {
+            var name = $"app-{i}";
+            var gsa = $"bench-{i}@test-project.iam.gserviceaccount.com";
+            google.AllowImpersonation(GoogleTestServer.PrincipalFor(ProjectNumber, PoolId, $"system:serviceaccount:bench:{name}"), gsa);
+            kube.AddServiceAccount(new V1ServiceAccount
+            {
+                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "bench", Annotations = new Dictionary<string, string> { ["iam.gke.io/gcp-service-account"] = gsa } },
+            });
+            kube.AddPod(new V1Pod
+            {
+                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "bench" },
+                Spec = new V1PodSpec { NodeName = "bench-node", ServiceAccountName = name, Containers = [new V1Container { Name = "app", Image = "app" }] },
+                Status = new V1PodStatus { Phase = "Running", PodIP = addresses[i].ToString(), PodIPs = [new V1PodIP { Ip = addresses[i].ToString() }] },
+            });
+        }
+
+        return addresses;
+    }
+
+    /// <summary>A pod's first token; a retryable refusal (a loaded machine's Google call past its deadline) is retried.</summary>
+    private static async Task<byte[]> TokenAsync(HttpClient client, string path)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var response = await client.GetAsync(path);
+            if (response.StatusCode == HttpStatusCode.OK)
+                return await response.Content.ReadAsByteArrayAsync();
+            if (attempt == 20 || response.StatusCode != HttpStatusCode.ServiceUnavailable)
+                throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private static HttpClient Client(IPAddress source, Uri server)
+    {
+        var client = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        })
+        { BaseAddress = server };
+        client.DefaultRequestHeaders.Add("Metadata-Flavor", "Google");
+        return client;
+    }
+
+    /// <summary>The server's own build output next to this one (same configuration), run with <c>dotnet</c> as the image does.</summary>
+    private static string ServerAssembly()
+    {
+        if (Environment.GetEnvironmentVariable("BENCH_SERVER_DLL") is { Length: > 0 } given)
+            return given; // another build of the server (an earlier commit's, to measure before and after in the same conditions)
+
+        var configuration = BenchmarkCommand.IsDebug() ? "Debug" : "Release";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "src", "MetadataProxy", "bin", configuration, "net10.0", "MetadataProxy.dll");
+            if (File.Exists(candidate))
+                return candidate;
+        }
+
+        throw new FileNotFoundException("src/MetadataProxy/bin/<configuration>/net10.0/MetadataProxy.dll not found above " + AppContext.BaseDirectory);
+    }
+
+    private static string Dotnet() =>
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+
+    private static Uri Uri(int port, string path) => new($"http://127.0.0.1:{port}{path}");
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+}
