@@ -22,6 +22,12 @@ readonly XTABLES_WAIT=30
 # A path the real GCE metadata server answers 404; MetadataProxy answers it before any caller resolution, with no
 # identity in it (README: Node interception, the datapath probe).
 readonly CANARY_PATH=/metadata-proxy-canary/
+# HOST_BOOT=systemd: the host's copy of this script, its settings and a oneshot unit that runs it before the kubelet.
+readonly BOOT_UNIT=metadata-proxy-interception.service
+readonly BOOT_UNIT_DIR=/etc/systemd/system
+readonly BOOT_WANTS_DIR=/etc/systemd/system/kubelet.service.wants
+readonly BOOT_LIB_DIR=/usr/local/lib/metadata-proxy
+readonly BOOT_MARKER="# metadata-proxy: installed by metadata-proxy-iptables install (HOST_BOOT=systemd); uninstall removes it"
 
 usage() {
   cat <<EOF
@@ -78,6 +84,15 @@ Environment
                             and name it here). Replaced atomically, or rewritten in place when it is a mount
                             point; its other lines are kept byte for byte
 
+  HOST_BOOT                 off (default) or systemd: install also puts onto the host (under HOST_ROOT) a copy of
+                            this script with this install's settings ($BOOT_LIB_DIR/) and a oneshot unit
+                            $BOOT_UNIT_DIR/$BOOT_UNIT, wanted by and ordered before kubelet.service, that
+                            runs install at boot, so that the interception exists before any pod starts. No
+                            systemctl is run: the unit takes effect from the next boot. install with off, and
+                            uninstall, remove them. (The unit runs the script with HOST_BOOT=boot-unit: it leaves
+                            the unit alone, and needs no conntrack)
+  HOST_ROOT                 where the host's root is, for HOST_BOOT (default /host; its etc/systemd/system and
+                            usr/local/lib must exist: the init container mounts those two)
   PROBE_ADDRESS             IPv4 source address of the probe's namespace, routed to its veth for the probe's
                             few seconds (default: 169.254.99.2 with the uplink exclusion; with POD_CIDRS the
                             last-but-one address of the first IPv4 range, as the rules match pod sources only).
@@ -120,6 +135,8 @@ DMI_FILE=${DMI_PRODUCT_NAME_FILE:-/sys/class/dmi/id/product_name}
 HOST_DNS_MODE=${HOST_DNS:-off}
 HOSTS_PATH=${HOSTS_FILE:-/etc/hosts}
 PROBE_SOURCE=${PROBE_ADDRESS:-}
+BOOT_MODE=${HOST_BOOT:-off}
+HOST_ROOT_DIR=${HOST_ROOT:-/host}
 PROBE_SECONDS=${PROBE_TIMEOUT:-5}
 PROBE_MARKER=${PROBE_MARKER_FILE:-}
 
@@ -190,6 +207,8 @@ read_configuration() {
   if [[ -n $PROBE_SOURCE ]] && { ! is_ipv4 "$PROBE_SOURCE" || [[ $PROBE_SOURCE == 127.* || $PROBE_SOURCE == 0.* ]]; }; then
     problems+=("PROBE_ADDRESS='$PROBE_SOURCE' is not a usable IPv4 address")
   fi
+  case $BOOT_MODE in off | systemd | boot-unit) ;; *) problems+=("HOST_BOOT='$BOOT_MODE' is not off or systemd") ;; esac
+  if [[ $HOST_ROOT_DIR != /* ]]; then problems+=("HOST_ROOT='$HOST_ROOT_DIR' is not an absolute path"); fi
   if ! [[ $PROBE_SECONDS =~ ^[0-9]{1,3}$ ]] || ((10#$PROBE_SECONDS < 1)); then
     problems+=("PROBE_TIMEOUT='$PROBE_SECONDS' is not a number of seconds (1-999)")
   fi
@@ -538,6 +557,132 @@ write_hosts_file() {
   fi
 }
 
+# ---------------------------------------------------------------- the boot unit (HOST_BOOT=systemd)
+
+# The interception lives in the kernel only: after a reboot, pods that start before the init container would reach the
+# cloud's own metadata server. The unit re-creates it before the kubelet starts any pod. Everything it needs is on the
+# host (the container image is not there at boot): a copy of this script, and the settings of this install.
+
+boot_lib() { echo "$HOST_ROOT_DIR$BOOT_LIB_DIR"; }
+boot_unit_file() { echo "$HOST_ROOT_DIR$BOOT_UNIT_DIR/$BOOT_UNIT"; }
+boot_link() { echo "$HOST_ROOT_DIR$BOOT_WANTS_DIR/$BOOT_UNIT"; }
+this_script() { readlink -f -- "${BASH_SOURCE[0]}"; }
+
+boot_unit_text() {
+  cat <<EOF
+$BOOT_MARKER
+[Unit]
+Description=MetadataProxy node interception: requests of pods to 169.254.169.254 go to this node's MetadataProxy
+# Before the kubelet starts any pod; the uplink is found from the default route, so after the network is up.
+Before=kubelet.service
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+EnvironmentFile=$BOOT_LIB_DIR/interception.env
+ExecStart=$BOOT_LIB_DIR/metadata-proxy-iptables install
+
+[Install]
+WantedBy=kubelet.service
+EOF
+}
+
+# This install's settings, for the unit's EnvironmentFile; the host's own paths for its hosts file and lock.
+boot_settings_text() {
+  cat <<EOF
+$BOOT_MARKER
+METADATA_PROXY_ADDRESS=$ADDRESS4
+METADATA_PROXY_ADDRESS6=$ADDRESS6
+METADATA_PROXY_PORT=$PORT
+UPLINK_INTERFACE=${UPLINK_INTERFACE:-}
+POD_CIDRS=$POD_CIDRS_RAW
+IPV6=$IPV6_MODE
+IPTABLES_BACKEND=$BACKEND_MODE
+HOST_INTERCEPTION=$HOST_MODE
+METADATA_PROXY_UID=$SERVER_UID
+HOST_DNS=$HOST_DNS_MODE
+HOSTS_FILE=/etc/hosts
+METADATA_PROXY_LOCK_FILE=/run/metadata-proxy-iptables.lock
+HOST_BOOT=boot-unit
+EOF
+}
+
+# write_boot_file PATH MODE: stdin to PATH, atomically (a new file renamed over the old one).
+write_boot_file() {
+  local path=$1 mode=$2 temporary
+  temporary=$(mktemp -- "${path%/*}/.${path##*/}.XXXXXX") || die 1 "HOST_BOOT: cannot write in ${path%/*}"
+  if ! { cat >"$temporary" && chmod "$mode" -- "$temporary" && mv -f -- "$temporary" "$path"; }; then
+    rm -f -- "$temporary"
+    die 1 "HOST_BOOT: cannot write $path"
+  fi
+}
+
+# mkdir that remembers what it created (in the library directory's list), so that uninstall leaves the host's tree
+# as it was.
+make_boot_directory() {
+  local directory=$1
+  [[ -d $directory ]] && return 0
+  mkdir -m 0755 -- "$directory" || die 1 "HOST_BOOT: cannot create $directory"
+  CREATED_DIRECTORIES+=("${directory#"$HOST_ROOT_DIR"}")
+}
+
+install_boot_unit() {
+  local lib list
+  lib=$(boot_lib)
+  [[ -d $HOST_ROOT_DIR$BOOT_UNIT_DIR && -d ${lib%/*} ]] ||
+    die 3 "HOST_BOOT=systemd but $HOST_ROOT_DIR$BOOT_UNIT_DIR or ${lib%/*} does not exist (mount the host's $BOOT_UNIT_DIR and ${BOOT_LIB_DIR%/*} under HOST_ROOT=$HOST_ROOT_DIR)"
+  CREATED_DIRECTORIES=()
+  make_boot_directory "$lib"
+  make_boot_directory "$HOST_ROOT_DIR$BOOT_WANTS_DIR"
+  list=$lib/created-directories
+  if ((${#CREATED_DIRECTORIES[@]} > 0)); then
+    { if [[ -f $list ]]; then cat -- "$list"; fi; printf '%s\n' "${CREATED_DIRECTORIES[@]}"; } | write_boot_file "$list" 0644
+  fi
+  write_boot_file "$lib/metadata-proxy-iptables" 0755 <"$(this_script)"
+  boot_settings_text | write_boot_file "$lib/interception.env" 0644
+  boot_unit_text | write_boot_file "$(boot_unit_file)" 0644
+  # The symlink `systemctl enable` would make, made directly: there is no systemctl in the container.
+  ln -sfn -- "$BOOT_UNIT_DIR/$BOOT_UNIT" "$(boot_link)" || die 1 "HOST_BOOT: cannot link $(boot_link)"
+  log "HOST_BOOT=systemd: $BOOT_UNIT_DIR/$BOOT_UNIT runs $BOOT_LIB_DIR/metadata-proxy-iptables install before kubelet.service from the next boot on (host root $HOST_ROOT_DIR)"
+}
+
+is_our_unit() { [[ -f $1 ]] && [[ $(head -n 1 -- "$1") == "$BOOT_MARKER" ]]; }
+
+# Removes the unit, its link, the library directory and the directories install created: only what is ours.
+# Returns 1 when there was nothing to remove.
+remove_boot_unit() {
+  local lib unit link removed=no index directories=()
+  lib=$(boot_lib) unit=$(boot_unit_file) link=$(boot_link)
+  if [[ -L $link && $(readlink -- "$link") == "$BOOT_UNIT_DIR/$BOOT_UNIT" ]]; then rm -f -- "$link" && removed=yes; fi
+  if is_our_unit "$unit"; then rm -f -- "$unit" && removed=yes; fi
+  if [[ -d $lib ]]; then
+    if [[ -f $lib/created-directories ]]; then mapfile -t directories <"$lib/created-directories"; fi
+    rm -f -- "$lib/metadata-proxy-iptables" "$lib/interception.env" "$lib/created-directories"
+    removed=yes
+    # The last created first; a directory that holds something else now stays.
+    for ((index = ${#directories[@]} - 1; index >= 0; index--)); do
+      rmdir -- "$HOST_ROOT_DIR${directories[index]}" 2>/dev/null || true
+    done
+  fi
+  [[ $removed == yes ]]
+}
+
+verify_boot_unit() {
+  local lib unit link
+  lib=$(boot_lib) unit=$(boot_unit_file) link=$(boot_link)
+  if [[ $BOOT_MODE == systemd ]]; then
+    [[ -f $unit && $(cat -- "$unit") == "$(boot_unit_text)" ]] || problem "HOST_BOOT: $unit is missing or differs from this install's"
+    [[ -L $link && $(readlink -- "$link") == "$BOOT_UNIT_DIR/$BOOT_UNIT" ]] || problem "HOST_BOOT: $link does not link to $BOOT_UNIT_DIR/$BOOT_UNIT"
+    cmp -s -- "$lib/metadata-proxy-iptables" "$(this_script)" || problem "HOST_BOOT: $lib/metadata-proxy-iptables is missing or not this script"
+    [[ -f $lib/interception.env && $(cat -- "$lib/interception.env") == "$(boot_settings_text)" ]] ||
+      problem "HOST_BOOT: $lib/interception.env is missing or holds other settings than these"
+  elif [[ $BOOT_MODE == off ]] && { [[ -L $link ]] || is_our_unit "$unit"; }; then
+    problem "HOST_BOOT: $unit is left over while HOST_BOOT is off (install or uninstall removes it)"
+  fi
+}
+
 # ---------------------------------------------------------------- verify
 
 PROBLEMS=()
@@ -602,6 +747,7 @@ run_verify() {
   PROBLEMS=()
   for family in "${FAMILIES[@]}"; do verify_family "$family"; done
   verify_hosts_file
+  verify_boot_unit
   if ((${#PROBLEMS[@]} > 0)); then
     for family in "${PROBLEMS[@]}"; do log "verify: $family"; done
     return 1
@@ -615,6 +761,7 @@ describe_match() { if [[ -n $POD_CIDRS_RAW ]]; then echo "sources $POD_CIDRS_RAW
 describe_host() {
   if host_intercepted; then printf ', host processes but uid %s' "$SERVER_UID"; fi
   if [[ $HOST_DNS_MODE == on ]]; then printf ', hosts file %s' "$HOSTS_PATH"; fi
+  if [[ $BOOT_MODE == systemd ]]; then printf ', boot unit under %s' "$HOST_ROOT_DIR"; fi
 }
 
 # ---------------------------------------------------------------- the datapath probe
@@ -788,7 +935,8 @@ check_tools() {
 }
 
 cmd_install() {
-  check_tools ip flock conntrack
+  # At boot (HOST_BOOT=boot-unit) no connection predates the rules: a host without conntrack is no reason to fail.
+  if [[ $BOOT_MODE == boot-unit ]]; then check_tools ip flock; else check_tools ip flock conntrack; fi
   if [[ $HOST_DNS_MODE == on && ! -e $HOSTS_PATH ]]; then
     die 3 "HOST_DNS=on but the hosts file $HOSTS_PATH does not exist (mount the host's /etc/hosts and set HOSTS_FILE)"
   fi
@@ -813,7 +961,13 @@ cmd_install() {
   if update_hosts_file "$HOST_DNS_MODE"; then
     if [[ $HOST_DNS_MODE == on ]]; then log "hosts file $HOSTS_PATH: added \"$(hosts_line)\""; else log "hosts file $HOSTS_PATH: HOST_DNS is off: removed the line marked \"$HOSTS_MARKER\""; fi
   fi
-  for family in "${FAMILIES[@]}"; do flush_conntrack "$family" || exit 1; done
+  case $BOOT_MODE in
+    systemd) install_boot_unit ;;
+    off) if remove_boot_unit; then log "HOST_BOOT is off: removed $BOOT_UNIT and $BOOT_LIB_DIR (host root $HOST_ROOT_DIR)"; fi ;;
+  esac
+  if [[ $BOOT_MODE != boot-unit ]] || have conntrack; then
+    for family in "${FAMILIES[@]}"; do flush_conntrack "$family" || exit 1; done
+  fi
   run_verify
 }
 
@@ -888,6 +1042,8 @@ cmd_uninstall() {
   fi
   # Whatever HOST_DNS says now: an admin who turned it off and uninstalls is clean too.
   if update_hosts_file off; then log "hosts file $HOSTS_PATH: removed the line marked \"$HOSTS_MARKER\""; fi
+  # Whatever HOST_BOOT says now, as for the hosts line.
+  if remove_boot_unit; then log "removed $BOOT_UNIT and $BOOT_LIB_DIR (host root $HOST_ROOT_DIR)"; fi
   log "uninstall: done"
 }
 
