@@ -63,10 +63,11 @@ RUN --mount=type=cache,id=nuget,target=/root/.nuget/packages \
  && test -x /plugin/metadata-proxy-credential-provider
 
 # ---- init: installs and removes the node interception (iptables/metadata-proxy-iptables.sh), as root with
-# NET_ADMIN (and NET_RAW for legacy iptables) in the host network namespace.
+# NET_ADMIN (and NET_RAW for legacy iptables) in the host network namespace. socat is the datapath probe's responder
+# (`verify --probe`); its namespace tools (unshare, nsenter) come with util-linux, which every Debian image has.
 FROM debian:bookworm-slim AS init
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iptables iproute2 conntrack \
+ && apt-get install -y --no-install-recommends iptables iproute2 conntrack socat \
  && rm -rf /var/lib/apt/lists/*
 COPY --chmod=0755 iptables/metadata-proxy-iptables.sh /usr/local/bin/metadata-proxy-iptables
 ENTRYPOINT ["metadata-proxy-iptables"]

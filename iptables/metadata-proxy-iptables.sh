@@ -19,10 +19,19 @@ readonly METADATA_IP4=169.254.169.254
 readonly METADATA_IP6=fd20:ce::254
 readonly METADATA_PORT=80
 readonly XTABLES_WAIT=30
+# A path the real GCE metadata server answers 404; MetadataProxy answers it before any caller resolution, with no
+# identity in it (README: Node interception, the datapath probe).
+readonly CANARY_PATH=/metadata-proxy-canary/
+# HOST_BOOT=systemd: the host's copy of this script, its settings and a oneshot unit that runs it before the kubelet.
+readonly BOOT_UNIT=metadata-proxy-interception.service
+readonly BOOT_UNIT_DIR=/etc/systemd/system
+readonly BOOT_WANTS_DIR=/etc/systemd/system/kubelet.service.wants
+readonly BOOT_LIB_DIR=/usr/local/lib/metadata-proxy
+readonly BOOT_MARKER="# metadata-proxy: installed by metadata-proxy-iptables install (HOST_BOOT=systemd); uninstall removes it"
 
 usage() {
   cat <<EOF
-Usage: ${0##*/} install|uninstall|verify|help
+Usage: ${0##*/} install|uninstall|verify [--probe]|help
 
 Sends pods' metadata traffic (TCP 169.254.169.254:80, and [fd20:ce::254]:80 with IPv6) to MetadataProxy on
 this node: an address on lo plus a DNAT rule in the nat chain $CHAIN, jumped to from PREROUTING at
@@ -37,6 +46,14 @@ Commands
              line), from every backend that has the chains, whatever HOST_INTERCEPTION and HOST_DNS say now.
              Never touches other chains. Succeeds when nothing is installed.
   verify     check every piece; print one line per missing, wrong or left-over piece and exit 1.
+  verify --probe
+             verify, then prove the datapath: from a throwaway network namespace wired like a pod (veth pair,
+             PROBE_ADDRESS, default route to the node) send GET $CANARY_PATH<nonce> to $METADATA_IP4:$METADATA_PORT
+             and require the answer that only this node's target can give: the nonce, and the probe's own source
+             address, echoed by a responder the script runs on METADATA_PROXY_ADDRESS:METADATA_PROXY_PORT for the
+             probe (or, when a MetadataProxy server already listens there, by the server's canary path). IPv4 only.
+             The namespace, veth pair, route and responder are removed on every exit. Needs CAP_SYS_ADMIN (a network
+             namespace), unshare, nsenter, socat and timeout. Writes PROBE_MARKER_FILE when it passes.
 
 Environment
   METADATA_PROXY_ADDRESS    IPv4 address the server listens on, added to lo as /32 scope host
@@ -67,13 +84,34 @@ Environment
                             and name it here). Replaced atomically, or rewritten in place when it is a mount
                             point; its other lines are kept byte for byte
 
+  HOST_BOOT                 off (default) or systemd: install also puts onto the host (under HOST_ROOT) a copy of
+                            this script with this install's settings ($BOOT_LIB_DIR/) and a oneshot unit
+                            $BOOT_UNIT_DIR/$BOOT_UNIT, wanted by and ordered before kubelet.service, that
+                            runs install at boot, so that the interception exists before any pod starts. No
+                            systemctl is run: the unit takes effect from the next boot. install with off, and
+                            uninstall, remove them. (The unit runs the script with HOST_BOOT=boot-unit: it leaves
+                            the unit alone, and needs no conntrack)
+  HOST_ROOT                 where the host's root is, for HOST_BOOT (default /host; its etc/systemd/system and
+                            usr/local/lib must exist: the init container mounts those two)
+  PROBE_ADDRESS             IPv4 source address of the probe's namespace, routed to its veth for the probe's
+                            few seconds (default: 169.254.99.2 with the uplink exclusion; with POD_CIDRS the
+                            last-but-one address of the first IPv4 range, as the rules match pod sources only).
+                            Must not be an address in use on this node
+  PROBE_TIMEOUT             seconds the probe's request may take (default 5)
+  PROBE_MARKER_FILE         written (atomically) when verify --probe passes: the target it reached, for the
+                            server's readiness (Operations:DatapathProbeFile); default: none
+
 verify needs the same environment as install (it recomputes the expected rules).
 
 Exit status
   0  done (verify: everything in place)
   1  verify found missing, wrong or left-over pieces, or a command failed
   2  usage or configuration error, or HOST_INTERCEPTION=on on Google Compute Engine (nothing was changed)
-  3  a prerequisite is missing (a tool, IPv6 when IPV6=on, an uplink to exclude, the hosts file for HOST_DNS)
+  3  a prerequisite is missing (a tool, IPv6 when IPV6=on, an uplink to exclude, the hosts file for HOST_DNS,
+     the privileges or a free PROBE_ADDRESS for the probe's namespace)
+  4  verify --probe: the rules are in place, but a pod's request to $METADATA_IP4:$METADATA_PORT does not reach
+     them (no answer, or an answer without the nonce): something before netfilter's nat PREROUTING takes pod
+     traffic, typically Cilium's kube-proxy replacement with eBPF host routing or socket load balancing
 EOF
 }
 
@@ -96,6 +134,11 @@ SERVER_UID=${METADATA_PROXY_UID:-1654}
 DMI_FILE=${DMI_PRODUCT_NAME_FILE:-/sys/class/dmi/id/product_name}
 HOST_DNS_MODE=${HOST_DNS:-off}
 HOSTS_PATH=${HOSTS_FILE:-/etc/hosts}
+PROBE_SOURCE=${PROBE_ADDRESS:-}
+BOOT_MODE=${HOST_BOOT:-off}
+HOST_ROOT_DIR=${HOST_ROOT:-/host}
+PROBE_SECONDS=${PROBE_TIMEOUT:-5}
+PROBE_MARKER=${PROBE_MARKER_FILE:-}
 
 CIDRS4=()
 CIDRS6=()
@@ -161,6 +204,14 @@ read_configuration() {
     problems+=("METADATA_PROXY_UID=0 would exempt every root process (the kubelet among them) from host interception")
   fi
   case $HOST_DNS_MODE in off | on) ;; *) problems+=("HOST_DNS='$HOST_DNS_MODE' is not off or on") ;; esac
+  if [[ -n $PROBE_SOURCE ]] && { ! is_ipv4 "$PROBE_SOURCE" || [[ $PROBE_SOURCE == 127.* || $PROBE_SOURCE == 0.* ]]; }; then
+    problems+=("PROBE_ADDRESS='$PROBE_SOURCE' is not a usable IPv4 address")
+  fi
+  case $BOOT_MODE in off | systemd | boot-unit) ;; *) problems+=("HOST_BOOT='$BOOT_MODE' is not off or systemd") ;; esac
+  if [[ $HOST_ROOT_DIR != /* ]]; then problems+=("HOST_ROOT='$HOST_ROOT_DIR' is not an absolute path"); fi
+  if ! [[ $PROBE_SECONDS =~ ^[0-9]{1,3}$ ]] || ((10#$PROBE_SECONDS < 1)); then
+    problems+=("PROBE_TIMEOUT='$PROBE_SECONDS' is not a number of seconds (1-999)")
+  fi
   # Here, so that the refusal comes before anything changes, like any other configuration error.
   if [[ $command == install && $HOST_MODE == on ]]; then
     product=$(google_product_name)
@@ -506,6 +557,132 @@ write_hosts_file() {
   fi
 }
 
+# ---------------------------------------------------------------- the boot unit (HOST_BOOT=systemd)
+
+# The interception lives in the kernel only: after a reboot, pods that start before the init container would reach the
+# cloud's own metadata server. The unit re-creates it before the kubelet starts any pod. Everything it needs is on the
+# host (the container image is not there at boot): a copy of this script, and the settings of this install.
+
+boot_lib() { echo "$HOST_ROOT_DIR$BOOT_LIB_DIR"; }
+boot_unit_file() { echo "$HOST_ROOT_DIR$BOOT_UNIT_DIR/$BOOT_UNIT"; }
+boot_link() { echo "$HOST_ROOT_DIR$BOOT_WANTS_DIR/$BOOT_UNIT"; }
+this_script() { readlink -f -- "${BASH_SOURCE[0]}"; }
+
+boot_unit_text() {
+  cat <<EOF
+$BOOT_MARKER
+[Unit]
+Description=MetadataProxy node interception: requests of pods to 169.254.169.254 go to this node's MetadataProxy
+# Before the kubelet starts any pod; the uplink is found from the default route, so after the network is up.
+Before=kubelet.service
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+EnvironmentFile=$BOOT_LIB_DIR/interception.env
+ExecStart=$BOOT_LIB_DIR/metadata-proxy-iptables install
+
+[Install]
+WantedBy=kubelet.service
+EOF
+}
+
+# This install's settings, for the unit's EnvironmentFile; the host's own paths for its hosts file and lock.
+boot_settings_text() {
+  cat <<EOF
+$BOOT_MARKER
+METADATA_PROXY_ADDRESS=$ADDRESS4
+METADATA_PROXY_ADDRESS6=$ADDRESS6
+METADATA_PROXY_PORT=$PORT
+UPLINK_INTERFACE=${UPLINK_INTERFACE:-}
+POD_CIDRS=$POD_CIDRS_RAW
+IPV6=$IPV6_MODE
+IPTABLES_BACKEND=$BACKEND_MODE
+HOST_INTERCEPTION=$HOST_MODE
+METADATA_PROXY_UID=$SERVER_UID
+HOST_DNS=$HOST_DNS_MODE
+HOSTS_FILE=/etc/hosts
+METADATA_PROXY_LOCK_FILE=/run/metadata-proxy-iptables.lock
+HOST_BOOT=boot-unit
+EOF
+}
+
+# write_boot_file PATH MODE: stdin to PATH, atomically (a new file renamed over the old one).
+write_boot_file() {
+  local path=$1 mode=$2 temporary
+  temporary=$(mktemp -- "${path%/*}/.${path##*/}.XXXXXX") || die 1 "HOST_BOOT: cannot write in ${path%/*}"
+  if ! { cat >"$temporary" && chmod "$mode" -- "$temporary" && mv -f -- "$temporary" "$path"; }; then
+    rm -f -- "$temporary"
+    die 1 "HOST_BOOT: cannot write $path"
+  fi
+}
+
+# mkdir that remembers what it created (in the library directory's list), so that uninstall leaves the host's tree
+# as it was.
+make_boot_directory() {
+  local directory=$1
+  [[ -d $directory ]] && return 0
+  mkdir -m 0755 -- "$directory" || die 1 "HOST_BOOT: cannot create $directory"
+  CREATED_DIRECTORIES+=("${directory#"$HOST_ROOT_DIR"}")
+}
+
+install_boot_unit() {
+  local lib list
+  lib=$(boot_lib)
+  [[ -d $HOST_ROOT_DIR$BOOT_UNIT_DIR && -d ${lib%/*} ]] ||
+    die 3 "HOST_BOOT=systemd but $HOST_ROOT_DIR$BOOT_UNIT_DIR or ${lib%/*} does not exist (mount the host's $BOOT_UNIT_DIR and ${BOOT_LIB_DIR%/*} under HOST_ROOT=$HOST_ROOT_DIR)"
+  CREATED_DIRECTORIES=()
+  make_boot_directory "$lib"
+  make_boot_directory "$HOST_ROOT_DIR$BOOT_WANTS_DIR"
+  list=$lib/created-directories
+  if ((${#CREATED_DIRECTORIES[@]} > 0)); then
+    { if [[ -f $list ]]; then cat -- "$list"; fi; printf '%s\n' "${CREATED_DIRECTORIES[@]}"; } | write_boot_file "$list" 0644
+  fi
+  write_boot_file "$lib/metadata-proxy-iptables" 0755 <"$(this_script)"
+  boot_settings_text | write_boot_file "$lib/interception.env" 0644
+  boot_unit_text | write_boot_file "$(boot_unit_file)" 0644
+  # The symlink `systemctl enable` would make, made directly: there is no systemctl in the container.
+  ln -sfn -- "$BOOT_UNIT_DIR/$BOOT_UNIT" "$(boot_link)" || die 1 "HOST_BOOT: cannot link $(boot_link)"
+  log "HOST_BOOT=systemd: $BOOT_UNIT_DIR/$BOOT_UNIT runs $BOOT_LIB_DIR/metadata-proxy-iptables install before kubelet.service from the next boot on (host root $HOST_ROOT_DIR)"
+}
+
+is_our_unit() { [[ -f $1 ]] && [[ $(head -n 1 -- "$1") == "$BOOT_MARKER" ]]; }
+
+# Removes the unit, its link, the library directory and the directories install created: only what is ours.
+# Returns 1 when there was nothing to remove.
+remove_boot_unit() {
+  local lib unit link removed=no index directories=()
+  lib=$(boot_lib) unit=$(boot_unit_file) link=$(boot_link)
+  if [[ -L $link && $(readlink -- "$link") == "$BOOT_UNIT_DIR/$BOOT_UNIT" ]]; then rm -f -- "$link" && removed=yes; fi
+  if is_our_unit "$unit"; then rm -f -- "$unit" && removed=yes; fi
+  if [[ -d $lib ]]; then
+    if [[ -f $lib/created-directories ]]; then mapfile -t directories <"$lib/created-directories"; fi
+    rm -f -- "$lib/metadata-proxy-iptables" "$lib/interception.env" "$lib/created-directories"
+    removed=yes
+    # The last created first; a directory that holds something else now stays.
+    for ((index = ${#directories[@]} - 1; index >= 0; index--)); do
+      rmdir -- "$HOST_ROOT_DIR${directories[index]}" 2>/dev/null || true
+    done
+  fi
+  [[ $removed == yes ]]
+}
+
+verify_boot_unit() {
+  local lib unit link
+  lib=$(boot_lib) unit=$(boot_unit_file) link=$(boot_link)
+  if [[ $BOOT_MODE == systemd ]]; then
+    [[ -f $unit && $(cat -- "$unit") == "$(boot_unit_text)" ]] || problem "HOST_BOOT: $unit is missing or differs from this install's"
+    [[ -L $link && $(readlink -- "$link") == "$BOOT_UNIT_DIR/$BOOT_UNIT" ]] || problem "HOST_BOOT: $link does not link to $BOOT_UNIT_DIR/$BOOT_UNIT"
+    cmp -s -- "$lib/metadata-proxy-iptables" "$(this_script)" || problem "HOST_BOOT: $lib/metadata-proxy-iptables is missing or not this script"
+    [[ -f $lib/interception.env && $(cat -- "$lib/interception.env") == "$(boot_settings_text)" ]] ||
+      problem "HOST_BOOT: $lib/interception.env is missing or holds other settings than these"
+  elif [[ $BOOT_MODE == off ]] && { [[ -L $link ]] || is_our_unit "$unit"; }; then
+    problem "HOST_BOOT: $unit is left over while HOST_BOOT is off (install or uninstall removes it)"
+  fi
+}
+
 # ---------------------------------------------------------------- verify
 
 PROBLEMS=()
@@ -570,6 +747,7 @@ run_verify() {
   PROBLEMS=()
   for family in "${FAMILIES[@]}"; do verify_family "$family"; done
   verify_hosts_file
+  verify_boot_unit
   if ((${#PROBLEMS[@]} > 0)); then
     for family in "${PROBLEMS[@]}"; do log "verify: $family"; done
     return 1
@@ -583,6 +761,162 @@ describe_match() { if [[ -n $POD_CIDRS_RAW ]]; then echo "sources $POD_CIDRS_RAW
 describe_host() {
   if host_intercepted; then printf ', host processes but uid %s' "$SERVER_UID"; fi
   if [[ $HOST_DNS_MODE == on ]]; then printf ', hosts file %s' "$HOSTS_PATH"; fi
+  if [[ $BOOT_MODE == systemd ]]; then printf ', boot unit under %s' "$HOST_ROOT_DIR"; fi
+}
+
+# ---------------------------------------------------------------- the datapath probe
+
+# What the rules say proves nothing when pod traffic never meets them: Cilium's kube-proxy replacement with eBPF host
+# routing, or its socket load balancing, hands a pod's packets on before netfilter's nat PREROUTING. So the probe
+# sends what a pod sends, from a namespace wired like a pod, and accepts only an answer that nothing but the DNAT
+# target on this node can give: a fresh nonce and the probe's own source address, echoed back.
+
+PROBE_PID=
+PROBE_RESPONDER=
+PROBE_VETH=
+PROBE_DIRECTORY=
+PROBE_TARGET_TAKEN=no
+
+# The throwaway namespace (held by a sleeping process: it dies with it), the veth pair, the route and the responder.
+# Runs on every exit of the script once the probe has started.
+probe_cleanup() {
+  if [[ -n $PROBE_RESPONDER ]]; then kill "$PROBE_RESPONDER" 2>/dev/null || true; wait "$PROBE_RESPONDER" 2>/dev/null || true; fi
+  if [[ -n $PROBE_VETH ]]; then ip link del "$PROBE_VETH" 2>/dev/null || true; fi
+  if [[ -n $PROBE_PID ]]; then kill "$PROBE_PID" 2>/dev/null || true; wait "$PROBE_PID" 2>/dev/null || true; fi
+  if [[ -n $PROBE_DIRECTORY ]]; then rm -rf -- "$PROBE_DIRECTORY" || true; fi
+  PROBE_RESPONDER='' PROBE_VETH='' PROBE_PID='' PROBE_DIRECTORY=''
+  return 0
+}
+
+ipv4_to_int() { local IFS=. a b c d; read -r a b c d <<<"$1"; echo $(((10#$a << 24) | (10#$b << 16) | (10#$c << 8) | 10#$d)); }
+int_to_ipv4() { echo "$((($1 >> 24) & 255)).$((($1 >> 16) & 255)).$((($1 >> 8) & 255)).$(($1 & 255))"; }
+
+# The probe's source: PROBE_ADDRESS; else, when the rules match POD_CIDRS, an address they match (the last but one of
+# the first IPv4 range, so the broadcast address is never used); else a link-local one.
+probe_source() {
+  if [[ -n $PROBE_SOURCE ]]; then echo "$PROBE_SOURCE"; return; fi
+  if [[ -n $POD_CIDRS_RAW ]]; then
+    local cidr=${CIDRS4[0]} base bits
+    base=$(ipv4_to_int "${cidr%/*}")
+    bits=$((32 - 10#${cidr#*/}))
+    ((bits >= 2)) || die 2 "configuration: POD_CIDRS range $cidr is too small for the probe; set PROBE_ADDRESS"
+    int_to_ipv4 $(((base & ~((1 << bits) - 1) & 0xFFFFFFFF) + (1 << bits) - 2))
+    return
+  fi
+  echo 169.254.99.2
+}
+
+probe_fail() {
+  local detail=$1
+  die 4 "verify --probe: the rules are in place, but a pod's request to $METADATA_IP4:$METADATA_PORT did not reach $(proxy_endpoint 4): $detail. Something takes pod traffic before netfilter's nat PREROUTING: with Cilium, kube-proxy replacement with eBPF host routing (bpf.hostLegacyRouting=false) or socket load balancing (socketLB) bypasses iptables; run Cilium with bpf.hostLegacyRouting=true and socketLB.hostNamespaceOnly=true, or redirect 169.254.169.254 with a Cilium Local Redirect Policy instead (README: Troubleshooting)"
+}
+
+# The responder for the probe: socat on the DNAT target, answering each connection with the nonce and the peer's
+# address once the request's head has been read. Not started when something listens there already: then that must
+# be a MetadataProxy server, whose canary path gives the same answer.
+start_responder() {
+  local nonce=$1 waited=0
+  if listening_on_target; then
+    log "verify --probe: something listens on $(proxy_endpoint 4) already; expecting MetadataProxy's canary answer"
+    PROBE_TARGET_TAKEN=yes
+    return
+  fi
+  # The handler in a file: socat's address syntax would take quotes, commas and colons in a command apart.
+  PROBE_DIRECTORY=$(mktemp -d "${TMPDIR:-/tmp}/metadata-proxy-probe.XXXXXX") ||
+    die 3 "verify --probe: cannot create a directory in ${TMPDIR:-/tmp} for the probe's responder"
+  cat >"$PROBE_DIRECTORY/respond" <<'HANDLER'
+# Reads the request's head, then answers with the nonce and the address the connection came from.
+sed -n '/^\r*$/q'
+body="metadata-proxy canary $PROBE_NONCE from $SOCAT_PEERADDR"
+printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s\n' $((${#body} + 1)) "$body"
+HANDLER
+  PROBE_NONCE=$nonce socat -T "$PROBE_SECONDS" "TCP4-LISTEN:$PORT,bind=$ADDRESS4,reuseaddr,fork" "SYSTEM:sh $PROBE_DIRECTORY/respond" 2>/dev/null &
+  PROBE_RESPONDER=$!
+  until listening_on_target; do
+    kill -0 "$PROBE_RESPONDER" 2>/dev/null || die 3 "verify --probe: cannot listen on $(proxy_endpoint 4) for the probe (socat exited)"
+    ((waited++ < 100)) || die 3 "verify --probe: the probe's responder did not listen on $(proxy_endpoint 4) within 5 s"
+    sleep 0.05
+  done
+}
+
+# Whether a TCP socket listens on the DNAT target, on its address or on a wildcard.
+listening_on_target() {
+  ss -Hltn 2>/dev/null | awk -v a="$ADDRESS4:$PORT" -v p=":$PORT" '
+    $4 == a || $4 == "0.0.0.0" p || $4 == "*" p || $4 == "[::]" p { found = 1 } END { exit !found }'
+}
+
+# link_address COMMAND... DEVICE: the MAC address of DEVICE as `COMMAND... -o link show DEVICE` prints it.
+link_address() { "${@:1:$#-1}" -o link show "${!#}" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+
+# nsenter into the probe's namespace.
+in_probe() { nsenter -t "$PROBE_PID" -n "$@"; }
+
+run_probe() {
+  local source nonce veth_mac pod_mac answer status=0 expected
+  source=$(probe_source)
+  nonce=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  PROBE_VETH=mpxprobe$(printf '%04x' $((RANDOM & 0xFFFF)))
+  trap probe_cleanup EXIT
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
+  # The route below would take this address's traffic from its real owner for the probe's few seconds.
+  if ip -4 -o addr show 2>/dev/null | grep -F " $source/" >/dev/null || [[ -n $(ip -4 route show exact "$source/32" 2>/dev/null) ]]; then
+    die 3 "verify --probe: PROBE_ADDRESS $source is in use on this node (an address or a /32 route); set another"
+  fi
+  unshare --net sleep 600 &
+  PROBE_PID=$!
+  # The namespace exists once the process is asleep in it (its network namespace differs from ours).
+  local waited=0
+  until [[ $(readlink "/proc/$PROBE_PID/ns/net" 2>/dev/null) != "$(readlink /proc/self/ns/net)" ]]; do
+    kill -0 "$PROBE_PID" 2>/dev/null || die 3 "verify --probe: cannot create a network namespace (unshare --net needs CAP_SYS_ADMIN)"
+    ((waited++ < 100)) || die 3 "verify --probe: the probe's network namespace did not appear within 5 s"
+    sleep 0.05
+  done
+  ip link add "$PROBE_VETH" type veth peer name eth0 netns "/proc/$PROBE_PID/ns/net" 2>/dev/null ||
+    die 3 "verify --probe: cannot create the veth pair $PROBE_VETH (needs CAP_NET_ADMIN and CAP_SYS_ADMIN)"
+  ip link set "$PROBE_VETH" up
+  veth_mac=$(link_address ip "$PROBE_VETH")
+  in_probe ip link set lo up
+  in_probe ip -4 addr add "$source/32" dev eth0
+  in_probe ip link set eth0 up
+  pod_mac=$(link_address in_probe ip eth0)
+  # Like a CNI's pod: everything through the node's end of the veth. Static neighbours, so no ARP is needed either way.
+  in_probe ip -4 route add default dev eth0
+  in_probe ip neigh replace "$METADATA_IP4" lladdr "$veth_mac" dev eth0 nud permanent
+  ip -4 route add "$source/32" dev "$PROBE_VETH"
+  ip neigh replace "$source" lladdr "$pod_mac" dev "$PROBE_VETH" nud permanent
+  start_responder "$nonce"
+  # What a pod's client library sends; bash's /dev/tcp, so the pod side needs nothing but bash.
+  answer=$(in_probe timeout "$PROBE_SECONDS" bash -c '
+    exec 3<>"/dev/tcp/$1/$2" || exit 7
+    printf "GET %s%s HTTP/1.1\r\nHost: %s\r\nMetadata-Flavor: Google\r\nConnection: close\r\n\r\n" "$3" "$4" "$1" >&3
+    cat <&3' probe "$METADATA_IP4" "$METADATA_PORT" "$CANARY_PATH" "$nonce" 2>&1) || status=$?
+  expected="metadata-proxy canary $nonce from $source"
+  if ((status == 0)) && [[ $answer == "HTTP/1.1 200 "* && $answer == *$'\r\n\r\n'"$expected"* ]]; then
+    probe_cleanup
+    write_probe_marker "$nonce" "$source"
+    echo "$PROG: verify --probe: ok (a request to $METADATA_IP4:$METADATA_PORT from $source in a pod-like namespace reached $(proxy_endpoint 4))"
+    return 0
+  fi
+  probe_cleanup
+  if ((status == 124)); then probe_fail "no answer within $PROBE_SECONDS s"
+  elif [[ -z $answer || $answer == *"Connection refused"* || $answer == *"No route"* || $answer == *"unreachable"* ]]; then
+    probe_fail "$(printf '%s' "${answer:-no answer}" | grep . | tail -n 1 | sed 's/^probe: line [0-9]*: //')"
+  fi
+  if [[ $PROBE_TARGET_TAKEN == yes ]]; then
+    # The listener that was there before may be the one that answered: a MetadataProxy older than the canary path.
+    die 4 "verify --probe: the answer to a pod's request to $METADATA_IP4:$METADATA_PORT lacks the nonce: \"$(printf '%s' "$answer" | head -n 1 | tr -d '\r')\". The process listening on $(proxy_endpoint 4) does not answer $CANARY_PATH (a MetadataProxy without the canary path, or another program), or the request went elsewhere; stop that process and run the probe again"
+  fi
+  probe_fail "something else answered: \"$(printf '%s' "$answer" | head -n 1 | tr -d '\r')\" (without the nonce: the cloud's own metadata server?)"
+}
+
+# For the server's readiness (Operations:DatapathProbeFile): which target the probe proved, replaced atomically.
+write_probe_marker() {
+  [[ -n $PROBE_MARKER ]] || return 0
+  local temporary
+  temporary=$(mktemp -- "${PROBE_MARKER%/*}/.${PROBE_MARKER##*/}.XXXXXX") || die 1 "cannot write PROBE_MARKER_FILE $PROBE_MARKER"
+  printf 'target=%s\nsource=%s\nnonce=%s\ntime=%s\n' "$(proxy_endpoint 4)" "$2" "$1" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$temporary" &&
+    chmod 0644 -- "$temporary" && mv -f -- "$temporary" "$PROBE_MARKER" || { rm -f -- "$temporary"; die 1 "cannot write PROBE_MARKER_FILE $PROBE_MARKER"; }
 }
 
 # ---------------------------------------------------------------- commands
@@ -601,7 +935,8 @@ check_tools() {
 }
 
 cmd_install() {
-  check_tools ip flock conntrack
+  # At boot (HOST_BOOT=boot-unit) no connection predates the rules: a host without conntrack is no reason to fail.
+  if [[ $BOOT_MODE == boot-unit ]]; then check_tools ip flock; else check_tools ip flock conntrack; fi
   if [[ $HOST_DNS_MODE == on && ! -e $HOSTS_PATH ]]; then
     die 3 "HOST_DNS=on but the hosts file $HOSTS_PATH does not exist (mount the host's /etc/hosts and set HOSTS_FILE)"
   fi
@@ -626,7 +961,13 @@ cmd_install() {
   if update_hosts_file "$HOST_DNS_MODE"; then
     if [[ $HOST_DNS_MODE == on ]]; then log "hosts file $HOSTS_PATH: added \"$(hosts_line)\""; else log "hosts file $HOSTS_PATH: HOST_DNS is off: removed the line marked \"$HOSTS_MARKER\""; fi
   fi
-  for family in "${FAMILIES[@]}"; do flush_conntrack "$family" || exit 1; done
+  case $BOOT_MODE in
+    systemd) install_boot_unit ;;
+    off) if remove_boot_unit; then log "HOST_BOOT is off: removed $BOOT_UNIT and $BOOT_LIB_DIR (host root $HOST_ROOT_DIR)"; fi ;;
+  esac
+  if [[ $BOOT_MODE != boot-unit ]] || have conntrack; then
+    for family in "${FAMILIES[@]}"; do flush_conntrack "$family" || exit 1; done
+  fi
   run_verify
 }
 
@@ -701,15 +1042,19 @@ cmd_uninstall() {
   fi
   # Whatever HOST_DNS says now: an admin who turned it off and uninstalls is clean too.
   if update_hosts_file off; then log "hosts file $HOSTS_PATH: removed the line marked \"$HOSTS_MARKER\""; fi
+  # Whatever HOST_BOOT says now, as for the hosts line.
+  if remove_boot_unit; then log "removed $BOOT_UNIT and $BOOT_LIB_DIR (host root $HOST_ROOT_DIR)"; fi
   log "uninstall: done"
 }
 
 cmd_verify() {
   check_tools ip
+  [[ ${1:-} != --probe ]] || check_tools unshare nsenter socat timeout
   detect_backend
   choose_families
   detect_uplink
   run_verify
+  [[ ${1:-} != --probe ]] || run_probe
 }
 
 main() {
@@ -718,9 +1063,11 @@ main() {
     install | uninstall | verify) ;;
     *) usage >&2; exit 2 ;;
   esac
-  (($# == 1)) || { usage >&2; exit 2; }
+  if [[ $1 == verify && $# == 2 && $2 == --probe ]]; then :
+  elif (($# != 1)); then usage >&2; exit 2
+  fi
   read_configuration "$1"
-  "cmd_$1"
+  "cmd_$1" "${@:2}"
 }
 
 main "$@"

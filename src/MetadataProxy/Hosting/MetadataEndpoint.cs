@@ -93,6 +93,8 @@ internal sealed partial class MetadataEndpoint(
                 var request = new MetadataRequest(segments.Skip(2).ToArray(), path.TrailingSlash, caller, context.Request.Query, context.Request.QueryString.Value ?? "",
                     context.IsNodeSocketConnection());
                 return await metadata.GetAsync(request, cancellationToken);
+            case [DatapathCanary.Segment, var nonce] when !path.TrailingSlash:
+                return DatapathCanary.Answer(nonce, caller); // before any caller resolution: it carries no identity
             default:
                 return MetadataResult.NotFound(context.Request.Path.Value ?? "/");
         }

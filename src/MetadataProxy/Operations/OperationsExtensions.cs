@@ -1,5 +1,6 @@
 using System.Text;
 using MetadataProxy.Hosting;
+using Microsoft.Extensions.Options;
 using Prometheus;
 
 namespace MetadataProxy.Operations;
@@ -25,6 +26,16 @@ internal static class OperationsExtensions
         builder.Services.AddSingleton<MetadataListenerCheck>();
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<MetadataListenerCheck>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetadataListenerCheck>());
+        builder.Services.AddOptions<DatapathProbeOptions>().Bind(builder.Configuration.GetSection(DatapathProbeOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatapathProbeOptions>, DatapathProbeOptionsValidator>();
+        // Only where the probe runs (the DaemonSet's init container writes the file): elsewhere nothing would ever write it.
+        if (!string.IsNullOrEmpty(builder.Configuration[$"{DatapathProbeOptions.Section}:{nameof(DatapathProbeOptions.DatapathProbeFile)}"]))
+        {
+            builder.Services.AddSingleton<DatapathProbeCheck>();
+            builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<DatapathProbeCheck>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<DatapathProbeCheck>());
+        }
+
         return builder;
     }
 

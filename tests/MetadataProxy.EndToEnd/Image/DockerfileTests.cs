@@ -16,7 +16,7 @@ public sealed partial class DockerfileTests
     {
         var init = Stage("init");
 
-        Assert.Matches(@"apt-get install -y --no-install-recommends iptables iproute2 conntrack\b", init);
+        Assert.Matches(@"apt-get install -y --no-install-recommends iptables iproute2 conntrack socat\b", init);
         Assert.Contains("COPY --chmod=0755 iptables/metadata-proxy-iptables.sh /usr/local/bin/metadata-proxy-iptables", init, StringComparison.Ordinal);
     }
 

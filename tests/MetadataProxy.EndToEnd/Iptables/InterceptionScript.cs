@@ -23,8 +23,12 @@ public sealed class InterceptionScript(NetworkNamespaceLab lab)
 
     public Task<ProcessResult> VerifyAsync(IReadOnlyDictionary<string, string>? environment = null) => RunAsync("verify", environment);
 
-    /// <summary>Runs <paramref name="command"/>, optionally behind <paramref name="wrapper"/> (e.g. <c>setpriv …</c> to drop capabilities).</summary>
-    public Task<ProcessResult> RunAsync(string command, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? wrapper = null)
+    /// <summary><c>verify --probe</c>: the rules, then a request from a pod-like namespace (README: the datapath probe).</summary>
+    public Task<ProcessResult> VerifyProbeAsync(IReadOnlyDictionary<string, string>? environment = null) => RunAsync("verify", environment, null, "--probe");
+
+    /// <summary>Runs <paramref name="command"/> with <paramref name="arguments"/>, optionally behind <paramref name="wrapper"/> (e.g. <c>setpriv …</c> to drop capabilities).</summary>
+    public Task<ProcessResult> RunAsync(
+        string command, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? wrapper = null, params string[] arguments)
     {
         var variables = new Dictionary<string, string>
         {
@@ -34,6 +38,6 @@ public sealed class InterceptionScript(NetworkNamespaceLab lab)
         };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             variables[name] = value;
-        return lab.ExecAsync(lab.NodeNamespace, [.. wrapper ?? [], RepositoryFiles.InterceptionScript, command], variables);
+        return lab.ExecAsync(lab.NodeNamespace, [.. wrapper ?? [], RepositoryFiles.InterceptionScript, command, .. arguments], variables);
     }
 }

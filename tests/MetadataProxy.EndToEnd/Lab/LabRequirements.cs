@@ -20,7 +20,7 @@ public static class LabRequirements
             return "End-to-end tests need root (network namespaces, iptables); run them as root, as CI does.";
         var missing = tools.Prepend("ip").Where(t => FindOnPath(t) is null).ToList();
         if (missing.Count > 0)
-            return $"End-to-end tests need {string.Join(", ", missing)} (apt-get install iptables iproute2 conntrack curl).";
+            return $"End-to-end tests need {string.Join(", ", missing)} (apt-get install iptables iproute2 conntrack curl socat).";
         return await NamespaceProbe.Value;
     }
 

@@ -118,7 +118,7 @@ public sealed class BaseManifestTests
 
         // Interception first: pods scheduled meanwhile must never reach the cloud's own metadata server.
         Assert.Equal(
-            ["install-interception", "prepare-node-socket", "install-credential-provider"],
+            ["install-interception", "probe-datapath", "prepare-node-socket", "install-credential-provider"],
             At(pod, "initContainers").EnumerateArray().Select(c => At(c, "name").GetString()));
         var init = InitContainer(pod, "install-interception");
         Assert.Equal("ghcr.io/metadata-proxy/metadata-proxy:dev-init", At(init, "image").GetString());
@@ -169,7 +169,7 @@ public sealed class BaseManifestTests
         Assert.Equal(
             [
                 "Listen__Admin", "Listen__Metadata", "Listen__NodeSocket", "Metadata__ClusterLocation", "Metadata__ClusterName", "Metadata__ClusterUid", "Mode",
-                "WorkloadIdentity__PoolId", "WorkloadIdentity__ProjectId", "WorkloadIdentity__ProjectNumber", "WorkloadIdentity__ProviderId",
+                "Operations__DatapathProbeFile", "WorkloadIdentity__PoolId", "WorkloadIdentity__ProjectId", "WorkloadIdentity__ProjectNumber", "WorkloadIdentity__ProviderId",
             ],
             data.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("Kubernetes", data["Mode"]);
@@ -295,9 +295,11 @@ public sealed class BaseManifestTests
         Assert.False(mount.TryGetProperty("readOnly", out var readOnly) && readOnly.GetBoolean(), "install adds and removes the line");
         Assert.Equal("/host/etc/hosts", EnvValue(init, "HOSTS_FILE"));
         Assert.False(interception.TryGetProperty("HOSTS_FILE", out _), "the path belongs with the mount, not with the operator's settings");
-        // Nothing else in the pod can write the host's name resolution.
+        // Nothing else in the pod can write the host's name resolution; the datapath probe's verify only reads it.
         var others = At(pod, "initContainers").EnumerateArray().Concat(At(pod, "containers").EnumerateArray()).Where(c => At(c, "name").GetString() != "install-interception");
-        Assert.All(others, c => Assert.DoesNotContain("host-etc-hosts", Mounts(c)));
+        Assert.All(others, c => Assert.True(
+            !Mounts(c).Contains("host-etc-hosts") || At(c, "name").GetString() == "probe-datapath" && At(Mount(c, "host-etc-hosts"), "readOnly").GetBoolean(),
+            $"{At(c, "name").GetString()} mounts the host's hosts file"));
     }
 
     internal static string? EnvValue(JsonElement container, string name) =>
