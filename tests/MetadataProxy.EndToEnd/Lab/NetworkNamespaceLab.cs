@@ -38,9 +38,13 @@ public sealed partial class NetworkNamespaceLab : IAsyncDisposable
     public IReadOnlyList<LabPod> Pods => _pods;
 
     /// <summary>Builds the node and the cloud. Call <see cref="LabRequirements.SkipUnlessAvailableAsync"/> first.</summary>
-    public static async Task<NetworkNamespaceLab> CreateAsync(CancellationToken cancellationToken = default)
+    public static async Task<NetworkNamespaceLab> CreateAsync(CancellationToken cancellationToken = default) =>
+        await CreateAsync("mpxe2e", cancellationToken);
+
+    /// <summary>As <see cref="CreateAsync(CancellationToken)"/>, with namespaces named <c>&lt;prefix&gt;-xxxxxx-…</c>.</summary>
+    public static async Task<NetworkNamespaceLab> CreateAsync(string prefix, CancellationToken cancellationToken = default)
     {
-        var lab = new NetworkNamespaceLab($"mpxe2e-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}");
+        var lab = new NetworkNamespaceLab($"{prefix}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}");
         try
         {
             await lab.BuildNodeAndCloudAsync(cancellationToken);
