@@ -10,9 +10,6 @@ ARG DOTNET_VERSION=10.0
 # ---- build: runs on the builder's own platform; only the apphost differs between target architectures.
 FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
 ARG TARGETARCH
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libcap2-bin \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/MetadataProxy/MetadataProxy.csproj src/MetadataProxy/
@@ -23,11 +20,8 @@ COPY src/MetadataProxy/ src/MetadataProxy/
 RUN --mount=type=cache,id=nuget,target=/root/.nuget/packages \
     dotnet publish src/MetadataProxy -c Release --os linux -a "$TARGETARCH" --self-contained false --no-restore -o /app \
  && rm -f /app/*.pdb
-# Port 988 as a non-root user: Kubernetes hands added capabilities to non-root processes only through file
-# capabilities (it sets no ambient ones), so the executable carries cap_net_bind_service. The DaemonSet's bounding
-# set allows nothing else, and its allowPrivilegeEscalation stays true because no_new_privs would ignore the file
-# capability. setcap only writes an extended attribute, so it works on the arm64 apphost too.
-RUN setcap cap_net_bind_service=+ep /app/MetadataProxy
+# No file capability: the server listens on unprivileged ports (8988, 9988), so the DaemonSet drops every capability
+# and sets allowPrivilegeEscalation: false.
 
 # ---- plugin: the kubelet credential provider (src/MetadataProxy.CredentialProvider), NativeAOT. The kubelet runs it on
 # the HOST, whose C library this image cannot know (glibc of any age, or none at all on some node OSes): a binary linked
@@ -84,5 +78,5 @@ COPY --from=plugin /plugin/metadata-proxy-credential-provider /app/metadata-prox
 ENV ASPNETCORE_HTTP_PORTS=
 # The image's non-root user `app` (UID 1654); numeric so that Kubernetes can check runAsNonRoot.
 USER $APP_UID
-EXPOSE 988 9988
+EXPOSE 8988 9988
 ENTRYPOINT ["/app/MetadataProxy"]

@@ -59,7 +59,7 @@ Environment
   METADATA_PROXY_ADDRESS    IPv4 address the server listens on, added to lo as /32 scope host
                             (default 169.254.169.252; never 127.0.0.0/8)
   METADATA_PROXY_ADDRESS6   IPv6 address the server listens on, added to lo as /128 (default fd20:ce::252)
-  METADATA_PROXY_PORT       port the server listens on (default 988)
+  METADATA_PROXY_PORT       port the server listens on (default 8988)
   UPLINK_INTERFACE          intercept traffic arriving on any interface but this one (iptables wildcards
                             such as eth+ work); default: the interface of the default route
   POD_CIDRS                 comma-separated pod ranges (IPv4 and/or IPv6); when set, intercept traffic from
@@ -123,7 +123,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 ADDRESS4=${METADATA_PROXY_ADDRESS:-169.254.169.252}
 ADDRESS6=${METADATA_PROXY_ADDRESS6:-fd20:ce::252}
-PORT=${METADATA_PROXY_PORT:-988}
+PORT=${METADATA_PROXY_PORT:-8988}
 UPLINK=${UPLINK_INTERFACE:-}
 POD_CIDRS_RAW=${POD_CIDRS:-}
 IPV6_MODE=${IPV6:-auto}

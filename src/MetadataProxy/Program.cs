@@ -7,6 +7,10 @@ using MetadataProxy.Standalone;
 using MetadataProxy.Upstream;
 using Microsoft.Extensions.Options;
 
+// The kubelet's exec probe (issue 10, point 4): one request to this pod's own admin socket, no host.
+if (args is ["probe", var probePath])
+    return AdminProbe.Run(probePath, AdminProbe.SocketPath(), Console.Out);
+
 try
 {
     await Program.Build(args).RunAsync();

@@ -2,14 +2,18 @@ using MetadataProxy.Operations;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace MetadataProxy.Hosting;
 
 internal static class HostingExtensions
 {
-    /// <summary>From SIGTERM to exit at most (the host's ShutdownTimeout).</summary>
-    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// From SIGTERM to exit at most (the host's ShutdownTimeout): room for the longest request budget (the node socket's
+    /// registry exchange, 6 s) to finish, well inside the DaemonSet's 30 s grace period.
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(8);
 
     /// <summary>Two Kestrel listeners: the metadata API and the admin port (health, readiness, metrics).</summary>
     public static WebApplicationBuilder AddMetadataHosting(this WebApplicationBuilder builder, ProxyMode mode)
@@ -21,6 +25,11 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<IValidateOptions<ListenerOptions>>(new ListenerOptionsValidator(mode));
         builder.Services.AddSingleton<Listeners>();
         builder.Services.AddSingleton<INodeAddresses, NodeAddresses>();
+        // Zero-gap upgrades (issue 10, point 4): the next release binds the same addresses beside this one, and this one
+        // hands over on SIGTERM by closing its listening sockets before its connections.
+        builder.Services.AddSingleton<ListenSockets>();
+        builder.Services.AddOptions<SocketTransportOptions>().Configure<ListenSockets>((o, sockets) => o.CreateBoundListenSocket = sockets.Create);
+        builder.Services.AddHostedService<ListenerHandover>();
 
         // Kestrel is built with the app, before start-up validation runs, so it reads the same keys unvalidated:
         // an invalid URL binds nothing here and is reported, with every other problem, by ListenerOptionsValidator.
@@ -39,6 +48,31 @@ internal static class HostingExtensions
             // neither bounds a wait_for_change, whose request is complete and being answered (W-10).
             kestrel.Limits.RequestHeadersTimeout = listen.RequestHeadersTimeout;
             kestrel.Limits.KeepAliveTimeout = listen.KeepAliveTimeout;
+            // Kestrel binds in this order: the admin endpoints answer probes before the metadata listeners join the
+            // node's traffic.
+            if (ListenAddress.TryParse(listen.Admin, out var admin, out _))
+            {
+                foreach (var endpoint in admin)
+                {
+                    kestrel.Listen(endpoint, l =>
+                    {
+                        listeners.Admin.Add(l);
+                        GatedListener.Use(l, adminGate, metadataFlavor: false);
+                        l.Use(next => connection =>
+                        {
+                            connection.Items[Listeners.ConnectionItemKey] = Listeners.AdminListener;
+                            return next(connection);
+                        });
+                    });
+                }
+            }
+
+            if (listen.AdminSocketEnabled && Path.IsPathFullyQualified(listen.AdminSocket!) && !OperatingSystem.IsWindows())
+                ListenOnAdminSocket(kestrel, listen.AdminSocket!);
+
+            if (listen.NodeSocketEnabled && mode == ProxyMode.Kubernetes && Path.IsPathFullyQualified(listen.NodeSocket!) && !OperatingSystem.IsWindows())
+                ListenOnNodeSocket(kestrel, listen.NodeSocket!, listeners, nodeSocketGate);
+
             if (ListenAddress.TryParse(listen.Metadata, out var metadata, out _))
             {
                 foreach (var endpoint in metadata)
@@ -56,30 +90,11 @@ internal static class HostingExtensions
                     });
                 }
             }
-
-            if (listen.NodeSocketEnabled && mode == ProxyMode.Kubernetes && Path.IsPathFullyQualified(listen.NodeSocket!) && !OperatingSystem.IsWindows())
-                ListenOnNodeSocket(kestrel, listen.NodeSocket!, listeners, nodeSocketGate);
-
-            if (ListenAddress.TryParse(listen.Admin, out var admin, out _))
-            {
-                foreach (var endpoint in admin)
-                {
-                    kestrel.Listen(endpoint, l =>
-                    {
-                        listeners.Admin.Add(l);
-                        GatedListener.Use(l, adminGate, metadataFlavor: false);
-                        l.Use(next => connection =>
-                        {
-                            connection.Items[Listeners.ConnectionItemKey] = Listeners.AdminListener;
-                            return next(connection);
-                        });
-                    });
-                }
-            }
         });
 
-        // Issue 9, row 5: waiters are answered the moment SIGTERM arrives, so the drain is short; whatever still
-        // runs after this is cut off, and the process is gone well inside a pod's grace period.
+        // On SIGTERM ListenerHandover closes the listening sockets, then Kestrel lets requests in flight finish and closes
+        // idle keep-alive connections. Issue 9, row 5: waiters are answered the moment SIGTERM arrives, so the drain is
+        // short; whatever still runs after ShutdownTimeout is cut off, and the process is gone inside the grace period.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton<MetadataEndpoint>();
 
@@ -124,6 +139,18 @@ internal static class HostingExtensions
             });
             GatedListener.Use(l, gate, metadataFlavor: true);
         });
+    }
+
+    /// <summary>The admin endpoints for this pod's own probes (<see cref="ListenerOptions.AdminSocket"/>, <see cref="AdminProbe"/>).</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static void ListenOnAdminSocket(KestrelServerOptions kestrel, string path)
+    {
+        NodeSocketFile.Prepare(path, "Listen:AdminSocket");
+        kestrel.ListenUnixSocket(path, l => l.Use(next => connection =>
+        {
+            connection.Items[Listeners.ConnectionItemKey] = Listeners.AdminListener;
+            return next(connection);
+        }));
     }
 
     /// <summary>Everything that did not arrive on the admin port is a metadata request.</summary>

@@ -8,13 +8,26 @@ internal sealed class ListenerOptions
 {
     public const string Section = "Listen";
 
-    public const string KubernetesMetadata = "http://169.254.169.252:988;http://[fd20:ce::252]:988";
+    public const string KubernetesMetadata = "http://169.254.169.252:8988;http://[fd20:ce::252]:8988";
 
     public const string DefaultNodeSocket = "/var/run/metadata-proxy/node.sock";
+
+    /// <summary>In the pod's own /tmp (an emptyDir): no other pod, not even the next release's on this node, shares it.</summary>
+    public const string DefaultAdminSocket = "/tmp/metadata-proxy-admin.sock";
+
+    /// <summary>The environment variable <c>MetadataProxy probe</c> reads the admin socket's path from (config.env sets keys this way).</summary>
+    public const string AdminSocketVariable = "Listen__AdminSocket";
 
     public string? Metadata { get; set; }
 
     public string? Admin { get; set; }
+
+    /// <summary>
+    /// The admin endpoints (<c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>) on a Unix socket of this pod alone, for the
+    /// kubelet's exec probes (<c>MetadataProxy probe /readyz</c>): during an upgrade two servers share the admin TCP port,
+    /// and a probe there may reach the other one (issue 10, point 4). Empty turns it off; Kubernetes mode defaults it on.
+    /// </summary>
+    public string? AdminSocket { get; set; }
 
     /// <summary>
     /// A Unix socket that only root on the node (and the server itself) may use: the node identity and the kubelet
@@ -49,7 +62,10 @@ internal sealed class ListenerOptions
         Metadata ??= mode == ProxyMode.Kubernetes ? KubernetesMetadata : "http://127.0.0.1:8080";
         Admin ??= mode == ProxyMode.Kubernetes ? "http://0.0.0.0:9988" : "http://127.0.0.1:9988";
         NodeSocket ??= mode == ProxyMode.Kubernetes ? DefaultNodeSocket : "";
+        AdminSocket ??= mode == ProxyMode.Kubernetes ? DefaultAdminSocket : "";
     }
 
     public bool NodeSocketEnabled => !string.IsNullOrWhiteSpace(NodeSocket);
+
+    public bool AdminSocketEnabled => !string.IsNullOrWhiteSpace(AdminSocket);
 }

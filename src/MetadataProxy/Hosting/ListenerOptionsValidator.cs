@@ -16,6 +16,8 @@ internal sealed class ListenerOptionsValidator(ProxyMode mode) : IValidateOption
             problems.Add($"Listen:NodeSocket '{options.NodeSocket}': the node socket serves the node identity, which only Kubernetes mode has; leave it empty.");
         else if (options.NodeSocketEnabled && !Path.IsPathFullyQualified(options.NodeSocket!))
             problems.Add($"Listen:NodeSocket '{options.NodeSocket}' must be an absolute path (or empty to turn the socket off).");
+        if (options.AdminSocketEnabled && !Path.IsPathFullyQualified(options.AdminSocket!))
+            problems.Add($"Listen:AdminSocket '{options.AdminSocket}' must be an absolute path (or empty to turn the socket off).");
         if (options.MaxConnections is < 16 or > 100_000)
             problems.Add($"Listen:MaxConnections {options.MaxConnections} must be between 16 and 100000 (default 4096).");
         if (options.MaxConnectionsPerSource <= MetadataService.MaxWaitsPerCaller || options.MaxConnectionsPerSource >= options.MaxConnections)

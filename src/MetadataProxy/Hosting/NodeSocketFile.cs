@@ -10,10 +10,12 @@ internal static class NodeSocketFile
     private const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>
-    /// Before binding: the directory exists (created 0700 when missing) and a socket left by a previous run is gone.
-    /// A socket that still answers belongs to a running server, and anything else at the path is not ours to delete.
+    /// Before binding: the directory exists (created 0700 when missing). A socket at the path, stale or still answering,
+    /// is replaced atomically by the bind (<see cref="ListenSockets"/>): during an upgrade the old server's socket still
+    /// answers, and the new server takes the path over without a moment where it is missing. Anything else at the path
+    /// is not ours to replace.
     /// </summary>
-    public static void Prepare(string path)
+    public static void Prepare(string path, string setting = "Listen:NodeSocket")
     {
         var directory = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(directory))
@@ -24,19 +26,16 @@ internal static class NodeSocketFile
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
+            probe.Connect(new UnixDomainSocketEndPoint(path)); // a running server: the one this one replaces
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
         {
-            File.Delete(path); // a socket nobody listens on: what a stopped server leaves behind
-            return;
+            // a socket nobody listens on: what a stopped server leaves behind
         }
         catch (SocketException e)
         {
-            throw new IOException($"Listen:NodeSocket '{path}' exists and is not a socket this server can replace ({e.SocketErrorCode}); remove it or choose another path.", e);
+            throw new IOException($"{setting} '{path}' exists and is not a socket this server can replace ({e.SocketErrorCode}); remove it or choose another path.", e);
         }
-
-        throw new IOException($"Listen:NodeSocket '{path}' is in use by a running process; another metadata server on this node?");
     }
 
     /// <summary>After binding: only the owner may connect (connect(2) needs write permission on the socket file).</summary>

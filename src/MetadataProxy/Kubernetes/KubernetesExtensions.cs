@@ -1,4 +1,5 @@
 using k8s;
+using MetadataProxy.Hosting;
 using MetadataProxy.Identity;
 using MetadataProxy.Metadata;
 using MetadataProxy.Node;
@@ -50,6 +51,8 @@ internal static class KubernetesExtensions
         builder.Services.AddHostedService<NodeReader>();
         builder.Services.AddHostedService<StartupTaintRemover>();
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<PodInformer>());
+        // Issue 10, point 4: pods' connections only once callers can be found (the metadata listeners wait for it).
+        builder.Services.AddSingleton(sp => new ServingPrecondition("the pod index has listed this node's pods", () => sp.GetRequiredService<PodInformer>().Synced));
         builder.Services.AddSingleton<ICallerResolver, KubernetesCallerResolver>();
         builder.Services.AddSingleton<KsaTokenSource>();
         builder.Services.AddSingleton(sp => new TokenCachePolicy(Random.Shared.NextDouble)

@@ -33,13 +33,15 @@ public sealed partial class DockerfileTests
     }
 
     [Fact]
-    public void BuildStage_Always_PublishesPerTargetArchitectureWithTheBindCapability()
+    public void BuildStage_Always_PublishesPerTargetArchitectureWithoutAFileCapability()
     {
         var build = Stage("build");
 
         Assert.StartsWith("FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:", build, StringComparison.Ordinal);
         Assert.Contains("dotnet publish src/MetadataProxy -c Release --os linux -a \"$TARGETARCH\" --self-contained false", build, StringComparison.Ordinal);
-        Assert.Contains("setcap cap_net_bind_service=+ep /app/MetadataProxy", build, StringComparison.Ordinal);
+        // Unprivileged ports: no file capability, so the DaemonSet can set allowPrivilegeEscalation: false.
+        Assert.DoesNotContain("setcap", build, StringComparison.Ordinal);
+        Assert.DoesNotContain("libcap2-bin", build, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public sealed class BootUnitTests
             File.GetUnixFileMode(Path.Combine(root, LibraryPath, "metadata-proxy-iptables")));
         var settings = await File.ReadAllLinesAsync(Path.Combine(root, LibraryPath, "interception.env"), Ct);
         Assert.Contains("IPV6=off", settings);
-        Assert.Contains("METADATA_PROXY_PORT=988", settings);
+        Assert.Contains("METADATA_PROXY_PORT=8988", settings);
         Assert.Contains("HOSTS_FILE=/etc/hosts", settings);
         Assert.Contains("HOST_BOOT=boot-unit", settings);
         Assert.Contains($"HOST_BOOT=systemd: /etc/systemd/system/metadata-proxy-interception.service runs /usr/local/lib/metadata-proxy/metadata-proxy-iptables install before kubelet.service from the next boot on (host root {root})", install.StandardError, StringComparison.Ordinal);

@@ -30,10 +30,10 @@ public sealed class DatapathProbeTests
         Assert.Equal(0, probe.ExitCode);
         Assert.Equal(
             "metadata-proxy-iptables: verify: ok (backend nft, IPv4, all interfaces but eth0)\n"
-            + $"metadata-proxy-iptables: verify --probe: ok (a request to 169.254.169.254:80 from {ProbeAddress} in a pod-like namespace reached 169.254.169.252:988)\n",
+            + $"metadata-proxy-iptables: verify --probe: ok (a request to 169.254.169.254:80 from {ProbeAddress} in a pod-like namespace reached 169.254.169.252:8988)\n",
             probe.StandardOutput);
         var lines = (await File.ReadAllTextAsync(marker, Ct)).Split('\n');
-        Assert.Equal("target=169.254.169.252:988", lines[0]);
+        Assert.Equal("target=169.254.169.252:8988", lines[0]);
         Assert.Equal($"source={ProbeAddress}", lines[1]);
         Assert.Matches("^nonce=[0-9a-f]{32}$", lines[2]);
         Assert.Equal(before, await SnapshotAsync(lab));
@@ -51,7 +51,7 @@ public sealed class DatapathProbeTests
 
         Assert.Equal(0, probe.ExitCode);
         Assert.EndsWith(
-            "verify --probe: ok (a request to 169.254.169.254:80 from 198.51.100.254 in a pod-like namespace reached 169.254.169.252:988)\n",
+            "verify --probe: ok (a request to 169.254.169.254:80 from 198.51.100.254 in a pod-like namespace reached 169.254.169.252:8988)\n",
             probe.StandardOutput,
             StringComparison.Ordinal);
     }
@@ -73,7 +73,7 @@ public sealed class DatapathProbeTests
         Assert.Equal("metadata-proxy-iptables: verify: ok (backend nft, IPv4, all interfaces but eth0)\n", probe.StandardOutput);
         var error = Assert.Single(probe.StandardError.TrimEnd().Split('\n'));
         Assert.StartsWith(
-            "metadata-proxy-iptables: verify --probe: the rules are in place, but a pod's request to 169.254.169.254:80 did not reach 169.254.169.252:988: ",
+            "metadata-proxy-iptables: verify --probe: the rules are in place, but a pod's request to 169.254.169.254:80 did not reach 169.254.169.252:8988: ",
             error,
             StringComparison.Ordinal);
         // The lab's cloud holds 169.254.169.254 with nothing listening: the escaped request is refused there.
@@ -97,7 +97,7 @@ public sealed class DatapathProbeTests
 
         Assert.Equal(4, probe.ExitCode);
         Assert.Contains(
-            "did not reach 169.254.169.252:988: something else answered: \"HTTP/1.1 200 OK\" (without the nonce: the cloud's own metadata server?)",
+            "did not reach 169.254.169.252:8988: something else answered: \"HTTP/1.1 200 OK\" (without the nonce: the cloud's own metadata server?)",
             probe.StandardError,
             StringComparison.Ordinal);
         Assert.Contains("Cilium", probe.StandardError, StringComparison.Ordinal);
@@ -132,9 +132,9 @@ public sealed class DatapathProbeTests
         var probe = await script.VerifyProbeAsync(Probe);
 
         Assert.Equal(4, probe.ExitCode);
-        Assert.Contains("something listens on 169.254.169.252:988 already", probe.StandardError, StringComparison.Ordinal);
+        Assert.Contains("something listens on 169.254.169.252:8988 already", probe.StandardError, StringComparison.Ordinal);
         Assert.Contains(
-            "The process listening on 169.254.169.252:988 does not answer /metadata-proxy-canary/ (a MetadataProxy without the canary path, or another program)",
+            "The process listening on 169.254.169.252:8988 does not answer /metadata-proxy-canary/ (a MetadataProxy without the canary path, or another program)",
             probe.StandardError,
             StringComparison.Ordinal);
         // The datapath itself worked: the request reached the listener from the probe's address.

@@ -39,7 +39,7 @@ public sealed class HostInterceptionTests
         Assert.Equal(HostJump, rules.First(r => r.StartsWith("-A OUTPUT ", StringComparison.Ordinal)));
         Assert.Contains("-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES", rules);
         Assert.Equal(
-            "-A METADATA-PROXY-HOST -d 169.254.169.254/32 -p tcp -m tcp --dport 80 -m owner ! --uid-owner 1654 -m comment --comment \"metadata-proxy: host processes to the node metadata server\" -j DNAT --to-destination 169.254.169.252:988",
+            "-A METADATA-PROXY-HOST -d 169.254.169.254/32 -p tcp -m tcp --dport 80 -m owner ! --uid-owner 1654 -m comment --comment \"metadata-proxy: host processes to the node metadata server\" -j DNAT --to-destination 169.254.169.252:8988",
             Assert.Single(rules, r => r.StartsWith("-A METADATA-PROXY-HOST ", StringComparison.Ordinal)));
     }
 

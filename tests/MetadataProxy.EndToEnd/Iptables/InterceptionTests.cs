@@ -135,7 +135,7 @@ public sealed class InterceptionTests
 
         var dnat = Assert.Single(await NodeTables.NatRulesAsync(lab, IptablesBackend.Nft, 4), r => r.StartsWith("-A METADATA-PROXY ", StringComparison.Ordinal));
         Assert.Equal(
-            "-A METADATA-PROXY -d 169.254.169.254/32 ! -i eth0 -p tcp -m tcp --dport 80 -m comment --comment \"metadata-proxy: to the node metadata server\" -j DNAT --to-destination 169.254.169.252:988",
+            "-A METADATA-PROXY -d 169.254.169.254/32 ! -i eth0 -p tcp -m tcp --dport 80 -m comment --comment \"metadata-proxy: to the node metadata server\" -j DNAT --to-destination 169.254.169.252:8988",
             dnat);
     }
 

@@ -71,14 +71,14 @@ public sealed class VerifyTests
         await using var lab = await NetworkNamespaceLab.CreateAsync(Ct);
         await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
         var script = new InterceptionScript(lab);
-        (await script.InstallAsync(new Dictionary<string, string> { ["METADATA_PROXY_PORT"] = "8988", ["IPV6"] = "off" })).EnsureSuccess();
+        (await script.InstallAsync(new Dictionary<string, string> { ["METADATA_PROXY_PORT"] = "988", ["IPV6"] = "off" })).EnsureSuccess();
 
         var verify = await script.VerifyAsync(new Dictionary<string, string> { ["IPV6"] = "off" });
 
         Assert.Equal(1, verify.ExitCode);
         var line = Assert.Single(verify.StandardError.TrimEnd().Split('\n'));
         Assert.StartsWith("metadata-proxy-iptables: verify: IPv4: rule missing from METADATA-PROXY: ", line, StringComparison.Ordinal);
-        Assert.EndsWith("--to-destination 169.254.169.252:988", line, StringComparison.Ordinal);
+        Assert.EndsWith("--to-destination 169.254.169.252:8988", line, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public static class LabNetwork
 {
     public const string UplinkInterface = "eth0";
     public const string PodBridge = "cni0";
-    public const int ProxyPort = 988;
+    public const int ProxyPort = 8988;
 
     public static readonly IPAddress PodGateway4 = IPAddress.Parse("198.51.100.1");
     public static readonly IPAddress PodGateway6 = IPAddress.Parse("2001:db8:100::1");

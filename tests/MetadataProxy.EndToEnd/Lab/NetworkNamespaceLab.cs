@@ -38,11 +38,11 @@ public sealed partial class NetworkNamespaceLab : IAsyncDisposable
     public IReadOnlyList<LabPod> Pods => _pods;
 
     /// <summary>Builds the node and the cloud. Call <see cref="LabRequirements.SkipUnlessAvailableAsync"/> first.</summary>
-    public static Task<NetworkNamespaceLab> CreateAsync(CancellationToken cancellationToken = default) =>
-        CreateAsync("mpxe2e", cancellationToken);
+    public static async Task<NetworkNamespaceLab> CreateAsync(CancellationToken cancellationToken = default) =>
+        await CreateAsync("mpxe2e", cancellationToken);
 
-    /// <summary>As <see cref="CreateAsync(CancellationToken)"/>, with namespace names starting <c><paramref name="prefix"/>-</c>.</summary>
-    public static async Task<NetworkNamespaceLab> CreateAsync(string prefix, CancellationToken cancellationToken)
+    /// <summary>As <see cref="CreateAsync(CancellationToken)"/>, with namespaces named <c>&lt;prefix&gt;-xxxxxx-…</c>.</summary>
+    public static async Task<NetworkNamespaceLab> CreateAsync(string prefix, CancellationToken cancellationToken = default)
     {
         var lab = new NetworkNamespaceLab($"{prefix}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}");
         try

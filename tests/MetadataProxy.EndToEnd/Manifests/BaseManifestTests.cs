@@ -77,7 +77,11 @@ public sealed class BaseManifestTests
         Assert.Equal(["operator"], toleration.EnumerateObject().Select(p => p.Name));
         Assert.Equal("Exists", At(toleration, "operator").GetString());
         Assert.Equal("RollingUpdate", At(daemonSet, "spec", "updateStrategy", "type").GetString());
-        Assert.Equal("10%", At(daemonSet, "spec", "updateStrategy", "rollingUpdate", "maxUnavailable").GetString());
+        // Zero-gap upgrades: a new pod beside the old one on each node, the old one deleted once the new one is ready.
+        Assert.Equal(1, At(daemonSet, "spec", "updateStrategy", "rollingUpdate", "maxSurge").GetInt32());
+        Assert.Equal(0, At(daemonSet, "spec", "updateStrategy", "rollingUpdate", "maxUnavailable").GetInt32());
+        // A hostNetwork pod's containerPort is also a hostPort, which would keep the surge pod off its node.
+        Assert.All(At(pod, "containers").EnumerateArray(), c => Assert.False(c.TryGetProperty("ports", out _), $"{At(c, "name")} declares ports"));
     }
 
     [Fact]
@@ -132,7 +136,7 @@ public sealed class BaseManifestTests
     }
 
     [Fact]
-    public async Task Kustomize_ServerContainer_IsNonRootWithOnlyNetBindServiceAndProbesOnTheAdminPort()
+    public async Task Kustomize_ServerContainer_IsNonRootWithoutCapabilitiesAndProbesItsOwnAdminSocket()
     {
         await SkipUnlessKubectlAsync();
         var rendered = await KustomizeAsync();
@@ -144,13 +148,13 @@ public sealed class BaseManifestTests
         Assert.NotEqual(0, At(security, "runAsUser").GetInt32());
         Assert.True(At(security, "readOnlyRootFilesystem").GetBoolean());
         Assert.Equal(["ALL"], Strings(At(security, "capabilities", "drop")));
-        Assert.Equal(["NET_BIND_SERVICE"], Strings(At(security, "capabilities", "add")));
+        Assert.False(At(security, "capabilities").TryGetProperty("add", out _), "the server needs no capability: its ports are unprivileged");
+        Assert.False(At(security, "allowPrivilegeEscalation").GetBoolean());
         var nodeName = Assert.Single(At(server, "env").EnumerateArray(), e => At(e, "name").GetString() == "NODE_NAME");
         Assert.Equal("spec.nodeName", At(nodeName, "valueFrom", "fieldRef", "fieldPath").GetString());
-        Assert.Equal(9988, Port(server, "admin"));
-        Assert.Equal(988, Port(server, "metadata"));
-        Assert.Equal(("/readyz", "admin"), (At(server, "readinessProbe", "httpGet", "path").GetString(), At(server, "readinessProbe", "httpGet", "port").GetString()));
-        Assert.Equal(("/healthz", "admin"), (At(server, "livenessProbe", "httpGet", "path").GetString(), At(server, "livenessProbe", "httpGet", "port").GetString()));
+        // Exec probes on the pod's own admin socket: the admin TCP port is shared with the other pod during an upgrade.
+        Assert.Equal(["/app/MetadataProxy", "probe", "/readyz"], Strings(At(server, "readinessProbe", "exec", "command")));
+        Assert.Equal(["/app/MetadataProxy", "probe", "/healthz"], Strings(At(server, "livenessProbe", "exec", "command")));
         var resources = At(server, "resources");
         Assert.True(At(resources, "requests").TryGetProperty("cpu", out _));
         Assert.True(At(resources, "requests").TryGetProperty("memory", out _));
@@ -173,7 +177,7 @@ public sealed class BaseManifestTests
             ],
             data.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("Kubernetes", data["Mode"]);
-        Assert.Equal("http://169.254.169.252:988;http://[fd20:ce::252]:988", data["Listen__Metadata"]);
+        Assert.Equal("http://169.254.169.252:8988;http://[fd20:ce::252]:8988", data["Listen__Metadata"]);
         Assert.Equal("http://0.0.0.0:9988", data["Listen__Admin"]);
         Assert.Equal("/var/run/metadata-proxy/node.sock", data["Listen__NodeSocket"]);
         var server = At(rendered.Single("DaemonSet"), "spec", "template", "spec", "containers", 0);
@@ -316,9 +320,6 @@ public sealed class BaseManifestTests
 
     internal static JsonElement Mount(JsonElement container, string name) =>
         Assert.Single(At(container, "volumeMounts").EnumerateArray(), m => At(m, "name").GetString() == name);
-
-    private static int Port(JsonElement container, string name) =>
-        At(Assert.Single(At(container, "ports").EnumerateArray(), p => At(p, "name").GetString() == name), "containerPort").GetInt32();
 
     // configMapGenerator appends a content hash so that a changed configuration rolls the DaemonSet.
     private static string WithoutHashSuffix(JsonElement o) =>

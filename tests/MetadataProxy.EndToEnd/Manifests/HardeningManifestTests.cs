@@ -174,22 +174,22 @@ public sealed class HardeningManifestTests
     public async Task NetworkPolicyExamples_AllowPodsBothSidesOfTheDnatAndCiliumGuardsTheAdminPort()
     {
         await SkipUnlessKubectlAsync();
-        var daemonSetPod = At((await KustomizeAsync()).Single("DaemonSet"), "spec", "template", "spec");
-        var server = At(daemonSetPod, "containers", 0);
-        var adminPort = At(server, "ports").EnumerateArray().Single(p => At(p, "name").GetString() == "admin").GetProperty("containerPort").GetInt32();
-        var metadataPort = At(server, "ports").EnumerateArray().Single(p => At(p, "name").GetString() == "metadata").GetProperty("containerPort").GetInt32();
+        // The server's ports as config.env gives them (the DaemonSet declares no containerPorts: no hostPort for the surge).
+        var config = At((await KustomizeAsync()).Single("ConfigMap", "metadata-proxy-config-"), "data");
+        var adminPort = new Uri(At(config, "Listen__Admin").GetString()!).Port;
+        var metadataPort = new Uri(At(config, "Listen__Metadata").GetString()!.Split(';')[0]).Port;
 
         var policy = (await FileAsync("hardening/network-policies/allow-metadata-egress.yaml")).Single("NetworkPolicy");
         Assert.Equal(["Egress"], Strings(At(policy, "spec", "policyTypes")));
         Assert.Equal(
-            ["169.254.169.252/32:988", "169.254.169.254/32:80"],
+            ["169.254.169.252/32:8988", "169.254.169.254/32:80"],
             At(policy, "spec", "egress").EnumerateArray()
                 .Select(r => $"{At(r, "to", 0, "ipBlock", "cidr").GetString()}:{At(r, "ports", 0, "port").GetInt32()}").Order(StringComparer.Ordinal));
         Assert.Contains($"169.254.169.252/32:{metadataPort}", At(policy, "spec", "egress").EnumerateArray().Select(r => $"{At(r, "to", 0, "ipBlock", "cidr").GetString()}:{At(r, "ports", 0, "port").GetInt32()}"));
 
         var cilium = (await FileAsync("hardening/network-policies/cilium-allow-metadata-egress.yaml")).Single("CiliumNetworkPolicy");
         Assert.Equal(
-            ["169.254.169.252/32:988", "169.254.169.254/32:80"],
+            ["169.254.169.252/32:8988", "169.254.169.254/32:80"],
             At(cilium, "spec", "egress").EnumerateArray()
                 .Select(r => $"{At(r, "toCIDR", 0).GetString()}:{At(r, "toPorts", 0, "ports", 0, "port").GetString()}").Order(StringComparer.Ordinal));
 

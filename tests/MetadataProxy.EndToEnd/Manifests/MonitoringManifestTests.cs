@@ -41,8 +41,12 @@ public sealed partial class MonitoringManifestTests
         Assert.All(At(podMonitor, "spec", "selector", "matchLabels").EnumerateObject(), label =>
             Assert.Equal(label.Value.GetString(), At(daemonSet, "spec", "template", "metadata", "labels", label.Name).GetString()));
         Assert.Equal("/metrics", At(endpoint, "path").GetString());
-        Assert.Contains(At(server, "ports").EnumerateArray(), p => At(p, "name").GetString() == At(endpoint, "port").GetString());
-        Assert.Equal("admin", At(endpoint, "port").GetString());
+        // The DaemonSet declares no ports (a hostNetwork containerPort is a hostPort: no surge pod), so the address is relabelled.
+        Assert.False(server.TryGetProperty("ports", out _));
+        var address = Assert.Single(At(endpoint, "relabelings").EnumerateArray());
+        Assert.Equal(["__meta_kubernetes_pod_ip"], At(address, "sourceLabels").EnumerateArray().Select(l => l.GetString()));
+        Assert.Equal("__address__", At(address, "targetLabel").GetString());
+        Assert.Equal("$1:9988", At(address, "replacement").GetString());
         Assert.Equal(Namespace(daemonSet), Namespace(monitoring.Single("PrometheusRule")));
 
         var dashboard = monitoring.Single("ConfigMap");

@@ -23,10 +23,10 @@ public sealed class DatapathCanaryServerTests
 
         Assert.True(probe.ExitCode == 0, $"{probe}\nserver output:\n{lab.Server.Output}");
         Assert.Equal(
-            "metadata-proxy-iptables: verify --probe: something listens on 169.254.169.252:988 already; expecting MetadataProxy's canary answer\n",
+            "metadata-proxy-iptables: verify --probe: something listens on 169.254.169.252:8988 already; expecting MetadataProxy's canary answer\n",
             probe.StandardError);
         Assert.EndsWith(
-            "verify --probe: ok (a request to 169.254.169.254:80 from 198.51.100.201 in a pod-like namespace reached 169.254.169.252:988)\n",
+            "verify --probe: ok (a request to 169.254.169.254:80 from 198.51.100.201 in a pod-like namespace reached 169.254.169.252:8988)\n",
             probe.StandardOutput,
             StringComparison.Ordinal);
     }

@@ -21,7 +21,8 @@ public static class ServerCommand
         File.ReadLines(Path.Combine(RepositoryFiles.Manifests, "config.env"))
             .Single(line => line.StartsWith("Listen__Metadata=", StringComparison.Ordinal))["Listen__Metadata=".Length..];
 
-    public static IReadOnlyList<string> For(string kubeconfig, GoogleTestServer google, string hostNetworkPolicy = "Deny") =>
+    // adminSocket: the server's own admin socket (its exec probes'), or null for none.
+    public static IReadOnlyList<string> For(string kubeconfig, GoogleTestServer google, string hostNetworkPolicy = "Deny", string? adminSocket = null) =>
     [
         "dotnet", Executable,
         // The server's appsettings.json, whatever the test runner's working directory.
@@ -31,6 +32,7 @@ public static class ServerCommand
         // Loopback only: the DaemonSet's 0.0.0.0 would open the admin port on the pod bridge of this lab.
         $"--Listen:Admin=http://127.0.0.1:{ServerLab.AdminPort}",
         "--Listen:NodeSocket=",
+        $"--Listen:AdminSocket={adminSocket}",
         $"--Identity:HostNetworkPolicy={hostNetworkPolicy}",
         // Several labs start servers at once on a shared machine, and a lab's first token JITs the whole Google path in the
         // server and in the test servers: under load that can take longer than the default 2.5 s, which then answers 503.

@@ -10,10 +10,10 @@ namespace MetadataProxy.EndToEnd.Server;
 
 /// <summary>
 /// The real MetadataProxy process in Kubernetes mode on the lab's node, behind the interception the script installs:
-/// pods' requests to 169.254.169.254:80 reach it at 169.254.169.252:988 with their own source addresses. The
+/// pods' requests to 169.254.169.254:80 reach it at 169.254.169.252:8988 with their own source addresses. The
 /// Kubernetes and Google test servers run in this test process, so tests keep their hands on them, but listen on
 /// sockets created in the node namespace, the only network the server sees. As in the DaemonSet, the server runs as
-/// <see cref="ServerUid"/> with nothing but NET_BIND_SERVICE, and its own hostNetwork pod (named to it by the
+/// <see cref="ServerUid"/> with no capability at all and no_new_privs, and its own hostNetwork pod (named to it by the
 /// downward-API variables) uses a ServiceAccount annotated with <see cref="NodeGsa"/>: the node identity.
 /// </summary>
 public sealed class ServerLab : IAsyncLifetime
@@ -41,6 +41,8 @@ public sealed class ServerLab : IAsyncLifetime
     private GoogleTestServer? _google;
     private LabProcess? _server;
     private string? _skipReason;
+    private string? _kubeconfig;
+    private readonly Dictionary<LabProcess, string> _adminSockets = [];
 
     /// <summary>The script's IPV6 (<c>on</c> by default: the lab's node has IPv6, so <c>auto</c> would mean <c>on</c> too).</summary>
     public string Ipv6 { get; init; } = "on";
@@ -62,6 +64,12 @@ public sealed class ServerLab : IAsyncLifetime
 
     /// <summary>Runs once the lab's network is up, just before the server starts (to start what it must find there).</summary>
     public Func<NetworkNamespaceLab, CancellationToken, Task>? BeforeServerStarts { get; init; }
+
+    /// <summary>Prefix of the lab's network namespace names (<c>mpxe2e</c> by default).</summary>
+    public string NamespacePrefix { get; init; } = "mpxe2e";
+
+    /// <summary>The pods' addresses are 198.51.100.(base+1) to (base+3): writer, reader, stranger.</summary>
+    public byte PodAddressBase { get; init; } = 40;
 
     /// <summary>The /etc/hosts that processes of the node namespace see; the script's HOSTS_FILE.</summary>
     public string NodeHostsFile { get; private set; } = "";
@@ -175,11 +183,11 @@ public sealed class ServerLab : IAsyncLifetime
 
     private async Task BuildAsync(CancellationToken cancellationToken)
     {
-        var lab = _lab = await NetworkNamespaceLab.CreateAsync(cancellationToken);
+        var lab = _lab = await NetworkNamespaceLab.CreateAsync(NamespacePrefix, cancellationToken);
         await NodeTables.SeedKubeProxyRulesAsync(lab, IptablesBackend.Nft);
-        Writer = await lab.CreatePodAsync("writer", IPAddress.Parse("198.51.100.41"), cancellationToken);
-        Reader = await lab.CreatePodAsync("reader", IPAddress.Parse("198.51.100.42"), cancellationToken);
-        Stranger = await lab.CreatePodAsync("stranger", IPAddress.Parse("198.51.100.43"), cancellationToken);
+        Writer = await lab.CreatePodAsync("writer", PodAddress(1), cancellationToken);
+        Reader = await lab.CreatePodAsync("reader", PodAddress(2), cancellationToken);
+        Stranger = await lab.CreatePodAsync("stranger", PodAddress(3), cancellationToken);
 
         _kube = await KubernetesTestServer.StartAsync(ListenOnNodeLoopback(), cancellationToken);
         _google = await GoogleTestServer.StartAsync(ListenOnNodeLoopback(), cancellationToken);
@@ -188,18 +196,77 @@ public sealed class ServerLab : IAsyncLifetime
         NodeHostsFile = lab.WriteEtcFile(lab.NodeNamespace, "hosts", "127.0.0.1 localhost\n::1 localhost ip6-localhost\n").Path;
         NodeBeforeInstall = await SnapshotNodeAsync();
         (await new InterceptionScript(lab).InstallAsync(InterceptionSettings)).EnsureSuccess();
-        var kubeconfig = WriteKubeconfigForServer(lab, _kube);
+        _kubeconfig = WriteKubeconfigForServer(lab, _kube);
         if (BeforeServerStarts is not null)
             await BeforeServerStarts(lab, cancellationToken);
-        _server = lab.StartProcess(lab.NodeNamespace, [.. AsServerUser, .. ServerCommand.For(kubeconfig, _google, HostNetworkPolicy), .. ExtraServerArguments], DownwardApi());
+        _server = StartServerProcess(out _);
         await WaitUntilReadyAsync(lab, _server, cancellationToken);
     }
 
-    // The container's user and its one capability (port 988); setpriv execs, so SIGTERM still reaches the server.
+    /// <summary>
+    /// Starts another server process as the first was started (same user, configuration and pod) and waits until the
+    /// admin port answers ready; the lab stops it on dispose. An upgrade's new pod, beside the old one.
+    /// </summary>
+    public async Task<LabProcess> StartServerAsync(CancellationToken cancellationToken)
+    {
+        var server = StartServerProcess(out var adminSocket);
+        await WaitUntilProbeSaysReadyAsync(server, adminSocket, cancellationToken);
+        return server;
+    }
+
+    /// <summary>The admin socket of each server the lab started, by process: where its pod's exec probes ask.</summary>
+    public string AdminSocketOf(LabProcess server) => _adminSockets[server];
+
+    /// <summary>
+    /// <c>MetadataProxy probe &lt;path&gt;</c> against <paramref name="server"/>'s own admin socket, as the kubelet's exec
+    /// probe runs it in the server's container (the container's environment names the socket).
+    /// </summary>
+    public Task<ProcessResult> ProbeAsync(LabProcess server, string path) =>
+        Lab.ExecAsync(
+            Lab.NodeNamespace,
+            ["dotnet", ServerCommand.Executable, "probe", path],
+            new Dictionary<string, string> { ["Listen__AdminSocket"] = AdminSocketOf(server) },
+            TimeSpan.FromSeconds(30),
+            TestContext.Current.CancellationToken);
+
+    // Each server its own admin socket, in a directory of its own that the server's user may write (as the pod's /tmp).
+    private LabProcess StartServerProcess(out string adminSocket)
+    {
+        if (!OperatingSystem.IsLinux())
+            throw new PlatformNotSupportedException("The lab runs on Linux only.");
+        var directory = Directory.CreateDirectory(Path.Combine(Lab.WorkDirectory, $"server-{_adminSockets.Count + 1}")).FullName;
+        File.SetUnixFileMode(directory, (UnixFileMode)0b111_111_111);
+        adminSocket = Path.Combine(directory, "admin.sock");
+        var server = Lab.StartProcess(Lab.NodeNamespace, [.. AsServerUser, .. ServerCommand.For(_kubeconfig!, Google, HostNetworkPolicy, adminSocket), .. ExtraServerArguments], DownwardApi());
+        _adminSockets[server] = adminSocket;
+        return server;
+    }
+
+    private async Task WaitUntilProbeSaysReadyAsync(LabProcess server, string adminSocket, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        ProcessResult? last = null;
+        // Each probe is a process of its own, as the kubelet's: every half second, as patient as a loaded machine needs.
+        while (!server.HasExited && clock.Elapsed < 2 * StartupPatience)
+        {
+            last = await ProbeAsync(server, "/readyz");
+            if (last.Succeeded)
+                return;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+
+        throw new InvalidOperationException(
+            $"The server's own probe on {adminSocket} did not say ready within {2 * StartupPatience} (exited: {server.HasExited}); last probe: {last}\nits output:\n{server.Output}");
+    }
+
+    private IPAddress PodAddress(int n) => IPAddress.Parse($"198.51.100.{PodAddressBase + n}");
+
+    // The container's user without any capability and with no_new_privs (the DaemonSet's drop ALL and
+    // allowPrivilegeEscalation: false; port 8988 needs nothing); setpriv execs, so SIGTERM still reaches the server.
     private static IReadOnlyList<string> AsServerUser =>
     [
         "setpriv", $"--reuid={ServerUid}", $"--regid={ServerUid}", "--clear-groups",
-        "--inh-caps=-all,+net_bind_service", "--ambient-caps=+net_bind_service", "--bounding-set=-all,+net_bind_service", "--",
+        "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
     ];
 
     // The lab's directory is root's (0700): the server's user may pass through it to read its kubeconfig, nothing else.

@@ -35,6 +35,7 @@ internal sealed class ProxyServer : IAsyncDisposable
             ["Listen:Metadata"] = "http://127.0.0.1:0",
             ["Listen:Admin"] = "http://127.0.0.1:0",
             ["Listen:NodeSocket"] = "", // off unless a test names its own path: never the node's default
+            ["Listen:AdminSocket"] = "", // likewise: Kubernetes mode's default is one path in /tmp, for one pod
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in configuration)

@@ -12,7 +12,7 @@ namespace MetadataProxy.UnitTests.Operations;
 /// </summary>
 public sealed class MetadataListenerCheckTests
 {
-    private static readonly IPEndPoint Proxy6 = new(IPAddress.Parse("fd20:ce::252"), 988);
+    private static readonly IPEndPoint Proxy6 = new(IPAddress.Parse("fd20:ce::252"), 8988);
 
     [Fact]
     public async Task Check_IPv6AddressAppearedAfterStart_IsNotReadyNamingTheFamily()
@@ -25,7 +25,7 @@ public sealed class MetadataListenerCheckTests
         var problem = await Check(listeners, node);
 
         Assert.Equal(
-            "IPv6: fd20:ce::252 is on this node now (the interception covers IPv6), but it was not at start, so the server does not listen on [fd20:ce::252]:988; restart the pod",
+            "IPv6: fd20:ce::252 is on this node now (the interception covers IPv6), but it was not at start, so the server does not listen on [fd20:ce::252]:8988; restart the pod",
             problem);
     }
 
