@@ -48,6 +48,7 @@ internal static class KubernetesExtensions
         builder.Services.AddHostedService<ServiceAccountRefresher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PodInformer>());
         builder.Services.AddHostedService<NodeReader>();
+        builder.Services.AddSingleton(_ => new StartupTaintJitter(Random.Shared.NextDouble));
         builder.Services.AddHostedService<StartupTaintRemover>();
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<PodInformer>());
         builder.Services.AddSingleton<ICallerResolver, KubernetesCallerResolver>();

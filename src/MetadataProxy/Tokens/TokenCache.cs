@@ -37,6 +37,9 @@ internal sealed class TokenCache<TKey>(
     /// <summary>Whether the key is held (a token, a refusal, or a fetch), so asking for it opens no new key.</summary>
     public bool Contains(TKey key) => _entries.ContainsKey(key);
 
+    /// <summary>Whether a fetch for the key is running; false once a background refresh has recorded its outcome.</summary>
+    public bool IsFetching(TKey key) => _entries.TryGetValue(key, out var entry) && entry.IsFetching;
+
     /// <summary>
     /// The cached token, or the outcome of fetching one (joined with any fetch already running for the key). When
     /// <paramref name="cancellationToken"/> fires the caller leaves; when every caller of a fetch has left, the fetch
