@@ -1,12 +1,15 @@
 using k8s;
 using k8s.Models;
 using MetadataProxy.FunctionalTests.Infrastructure;
+using MetadataProxy.Identity;
 using MetadataProxy.Kubernetes;
+using MetadataProxy.Metadata;
+using MetadataProxy.Node;
 using MetadataProxy.Operations;
 using MetadataProxy.Pods;
+using MetadataProxy.ServiceAccounts;
 using MetadataProxy.TestServers.Kubernetes;
 using Microsoft.Extensions.Logging.Abstractions;
-using Prometheus;
 
 namespace MetadataProxy.FunctionalTests.Kubernetes;
 
@@ -25,8 +28,10 @@ internal sealed class InformerRig : IAsyncDisposable
         Options = options;
         Client = new k8s.Kubernetes(kube.ClientConfiguration());
         Informer = new PodInformer(Client, Index, Microsoft.Extensions.Options.Options.Create(options), new PodEvents(), new WatchJitter(() => jitter),
-            Clock, new ProxyMetrics(Metrics.NewCustomRegistry()), NullLogger<PodInformer>.Instance);
+            Clock, Metrics, NullLogger<PodInformer>.Instance);
     }
+
+    public ProxyMetrics Metrics { get; } = new(Prometheus.Metrics.NewCustomRegistry());
 
     public RecordingClock Clock { get; } = new();
 
@@ -55,14 +60,39 @@ internal sealed class InformerRig : IAsyncDisposable
         }, jitter);
     }
 
+    /// <summary>The caller resolver over this informer, its index and the test server, every wait on the same clock.</summary>
+    public KubernetesCallerResolver Resolver(IdentityOptions identity)
+    {
+        var kubernetes = Microsoft.Extensions.Options.Options.Create(Options);
+        var identityOptions = Microsoft.Extensions.Options.Options.Create(identity);
+        var limiter = new KubernetesCallLimiter(identityOptions);
+        var accounts = new ServiceAccountCache(Client, limiter, identityOptions, Clock, new MetadataChangeNotifier(), NullLogger<ServiceAccountCache>.Instance);
+        var node = new NodeInfo();
+        return new KubernetesCallerResolver(Index, Informer, new PodLister(Client, limiter, kubernetes, Clock), accounts, node,
+            new NodeIdentity(accounts, Microsoft.Extensions.Options.Options.Create(new NodeIdentityOptions()), node, kubernetes),
+            identityOptions, kubernetes, Clock, Metrics, new RefusalEvents(Client, kubernetes, Clock, NullLogger<RefusalEvents>.Instance));
+    }
+
     public Task StartInformerAsync() => Informer.StartAsync(TestContext.Current.CancellationToken);
 
-    public V1Pod AddPod(string name, string ip) => Kube.AddPod(new V1Pod
+    public V1Pod AddPod(string name, string ip)
     {
-        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "clock" },
-        Spec = new V1PodSpec { NodeName = NodeName, ServiceAccountName = "app", Containers = [new V1Container { Name = "app", Image = "app:1" }] },
-        Status = new V1PodStatus { Phase = "Running", PodIP = ip, PodIPs = [new V1PodIP { Ip = ip }] },
-    });
+        try
+        {
+            Kube.AddServiceAccount(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "app", NamespaceProperty = "clock" } });
+        }
+        catch (InvalidOperationException)
+        {
+            // Already there: every pod of the rig runs as clock/app.
+        }
+
+        return Kube.AddPod(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "clock" },
+            Spec = new V1PodSpec { NodeName = NodeName, ServiceAccountName = "app", Containers = [new V1Container { Name = "app", Image = "app:1" }] },
+            Status = new V1PodStatus { Phase = "Running", PodIP = ip, PodIPs = [new V1PodIP { Ip = ip }] },
+        });
+    }
 
     /// <summary>
     /// Waits until the informer has parked on its next wait between attempts (the <paramref name="after"/>-th timer or
