@@ -49,6 +49,7 @@ internal static class KubernetesExtensions
         builder.Services.AddHostedService<ServiceAccountRefresher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PodInformer>());
         builder.Services.AddHostedService<NodeReader>();
+        builder.Services.AddSingleton(_ => new StartupTaintJitter(Random.Shared.NextDouble));
         builder.Services.AddHostedService<StartupTaintRemover>();
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<PodInformer>());
         // Issue 10, point 4: pods' connections only once callers can be found (the metadata listeners wait for it).

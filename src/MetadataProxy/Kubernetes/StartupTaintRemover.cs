@@ -16,10 +16,11 @@ internal sealed partial class StartupTaintRemover(
     IKubernetes client,
     IEnumerable<IReadinessCheck> readiness,
     IOptions<KubernetesOptions> options,
+    StartupTaintJitter jitter,
     TimeProvider time,
     ILogger<StartupTaintRemover> logger) : BackgroundService
 {
-    private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), Random.Shared.NextDouble);
+    private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30), jitter.Next);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

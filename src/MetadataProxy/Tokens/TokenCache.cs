@@ -38,6 +38,9 @@ internal sealed class TokenCache<TKey>(
     /// <summary>Whether the key is held (a token, a refusal, or a fetch), so asking for it opens no new key.</summary>
     public bool Contains(TKey key) => _entries.ContainsKey(key);
 
+    /// <summary>Whether a fetch for the key is running; false once a background refresh has recorded its outcome.</summary>
+    public bool IsFetching(TKey key) => _entries.TryGetValue(key, out var entry) && entry.IsFetching;
+
     /// <summary>
     /// The hit of <see cref="GetAsync"/> without its cost: a servable token held for <paramref name="key"/>, with the
     /// same bookkeeping (last use, the fetch a refresh will use, a refresh started when due); false when the caller

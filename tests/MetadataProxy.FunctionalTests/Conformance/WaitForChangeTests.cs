@@ -173,7 +173,11 @@ public sealed class WaitForChangeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
-    /// <summary>A wait must still be pending after the server had ample time to answer a plain request.</summary>
+    /// <summary>
+    /// A wait must still be pending after the server had ample time to answer a plain request. The 200 ms is a "nothing
+    /// happened during X" observation, not synchronisation: the in-process server keeps real time (its TimeProvider is
+    /// not configurable), and it exposes no count of open waits a test could poll instead.
+    /// </summary>
     private async Task AssertStillWaitingAsync(Task waiting)
     {
         using var probe = _server.CreateClient();

@@ -40,14 +40,19 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     [Fact]
     public async Task PodCreated300MsAfterItsFirstRequest_ThatRequestSucceeds()
     {
+        const string AfterWait = "metadata_proxy_caller_resolutions_total{outcome=\"after_wait\"}";
+        const string LiveList = "metadata_proxy_caller_resolutions_total{outcome=\"live_list\"}";
+        var waitedBefore = await lab.MetricAsync(AfterWait) + await lab.MetricAsync(LiveList);
         lab.EnsureServiceAccount("team-a", "late", "late@test-project.iam.gserviceaccount.com");
         var request = lab.Client("127.0.0.13").GetWithBodyAsync(Email);
-        await Task.Delay(300, TestContext.Current.CancellationToken);
+        await Task.Delay(300, TestContext.Current.CancellationToken); // the modelled gap between the request and the pod (the subject)
         lab.AddPod("team-a", "late", "127.0.0.13", "late");
 
         var (response, body) = await request;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("late@test-project.iam.gserviceaccount.com", body);
+        // The premise held: the request was answered after waiting for its pod, not by an index that already knew it.
+        Assert.Equal(waitedBefore + 1, await lab.MetricAsync(AfterWait) + await lab.MetricAsync(LiveList));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class InformerResilienceTests(KubernetesLab lab) : IClassFixture<K
         lab.Kube.ExpireResourceVersions();
         await KubernetesLab.WaitUntilAsync(async () => await lab.MetricAsync("metadata_proxy_pod_watch_failures_total") > failures);
         lab.Kube.DeletePod("churn", "first");
-        await Task.Delay(50, TestContext.Current.CancellationToken);
+        await Task.Delay(50, TestContext.Current.CancellationToken); // the modelled reuse gap (the subject), not synchronisation
         lab.AddPod("churn", "second", "127.0.0.40", "second", gsa: "second@test-project.iam.gserviceaccount.com");
 
         var answers = new List<string>();
@@ -55,7 +55,7 @@ public sealed class InformerResilienceTests(KubernetesLab lab) : IClassFixture<K
             Assert.Equal("steady@test-project.iam.gserviceaccount.com", body);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"a known pod waited {clock.Elapsed} on the API server");
             answered++;
-            await Task.Delay(250, TestContext.Current.CancellationToken);
+            await Task.Delay(250, TestContext.Current.CancellationToken); // the pod's request rate across the outage (the subject)
         }
 
         Assert.True(answered >= 20, $"only {answered} answers during the outage");

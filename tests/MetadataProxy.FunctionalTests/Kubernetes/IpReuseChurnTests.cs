@@ -124,7 +124,8 @@ public sealed class IpReuseChurnTests(ChurnLab fixture) : IClassFixture<ChurnLab
         Assert.True(generation >= MinimumPods, $"only {generation} pods were created: too little churn to mean anything");
         Assert.True(answers.Count >= 10, $"only {answers.Count} of {generation} pods were ever answered: the test measured refusals, not identities");
 
-        // The kubelet's ordering, one replacement.
+        // The kubelet's ordering, one replacement. Every delay here is the modelled timeline (shutdown hooks, the reuse
+        // gap, the kubelet's steps a few ms apart), the subject of the test: none waits for the server to catch up.
         async Task<(string Name, string Email)> KubeletAsync(string ip, (string Name, string Email) old)
         {
             lab.Kube.MarkPodTerminating(ns, old.Name);
