@@ -39,7 +39,7 @@ internal static class HostingExtensions
             // neither bounds a wait_for_change, whose request is complete and being answered (W-10).
             kestrel.Limits.RequestHeadersTimeout = listen.RequestHeadersTimeout;
             kestrel.Limits.KeepAliveTimeout = listen.KeepAliveTimeout;
-            if (ListenAddress.TryParse(listen.Metadata, out var metadata, out _))
+            if (mode != ProxyMode.PullSecrets && ListenAddress.TryParse(listen.Metadata, out var metadata, out _)) // no metadata API in that mode
             {
                 foreach (var endpoint in metadata)
                 {

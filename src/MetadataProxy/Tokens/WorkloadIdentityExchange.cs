@@ -157,6 +157,7 @@ internal sealed class WorkloadIdentityExchange(
             Scopes = scopes,
             HttpClientFactory = HttpClients(),
             DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
+            Clock = new TimeProviderClock(time),
         });
 
     private GoogleCredential Federated(CallerIdentity caller, IReadOnlyList<string>? scopes, ProgrammaticExternalAccountCredential.ISubjectTokenProvider subject)
@@ -168,6 +169,7 @@ internal sealed class WorkloadIdentityExchange(
             Scopes = scopes,
             HttpClientFactory = HttpClients(),
             DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
+            Clock = new TimeProviderClock(time),
         });
         var source = GoogleCredential.FromProgrammaticExternalAccountCredential(federated);
         return caller.QuotaProject is null ? source : source.CreateWithQuotaProject(caller.QuotaProject);
