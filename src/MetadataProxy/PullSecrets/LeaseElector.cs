@@ -30,6 +30,8 @@ internal sealed partial class LeaseElector(
 
     private PullSecretsOptions Options => options.Value;
 
+    public LoopTimer Timer { get; } = new();
+
     public bool IsLeader
     {
         get
@@ -71,7 +73,7 @@ internal sealed partial class LeaseElector(
 
             try
             {
-                await Task.Delay(Options.RetryPeriod, time, stoppingToken);
+                await Timer.SleepAsync(Options.RetryPeriod, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -23,14 +23,8 @@ internal sealed partial class PullSecretController(
 {
     private readonly Dictionary<string, AccountState> _accounts = new(StringComparer.Ordinal);
     private IReadOnlyList<AccountState> _published = [];
-    private long _waits;
-    private long _waitingUntilTicks = -1;
 
-    /// <summary>How many times the loop has gone to sleep with its timer set (tests advance a fake clock between).</summary>
-    public long Waits => Interlocked.Read(ref _waits);
-
-    /// <summary>When the sleeping loop wakes next; null while it works or has no term.</summary>
-    public DateTimeOffset? WaitingUntil => Interlocked.Read(ref _waitingUntilTicks) is >= 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+    public LoopTimer Timer { get; } = new();
 
     /// <summary>Managed accounts by state, and the time left to the soonest expiry among the credentials their Secrets hold.</summary>
     private (int Current, int Failing, int Refused, TimeSpan? SoonestExpiry) Summary()
@@ -100,20 +94,13 @@ internal sealed partial class PullSecretController(
             var wait = wake - time.GetUtcNow();
             if (wait <= TimeSpan.Zero)
                 continue;
-            var sleeping = Task.Delay(wait, time, term);
-            Interlocked.Exchange(ref _waitingUntilTicks, wake.UtcTicks);
-            Interlocked.Increment(ref _waits);
             try
             {
-                await sleeping;
+                await Timer.SleepAsync(wait, time, term);
             }
             catch (OperationCanceledException)
             {
                 return;
-            }
-            finally
-            {
-                Interlocked.Exchange(ref _waitingUntilTicks, -1);
             }
         }
     }
