@@ -28,7 +28,13 @@ internal static partial class RegistryHosts
                 return null;
             }
 
-            if (pattern.Split(':')[0].Split('.').All(label => label == "*") || !pattern.Contains('.', StringComparison.Ordinal))
+            if (!pattern.Contains('.', StringComparison.Ordinal))
+            {
+                problem = $"'{item}' is not a registry host (a name with its domain, such as europe-docker.pkg.dev)";
+                return null;
+            }
+
+            if (pattern.Split(':')[0].Split('.').All(label => label == "*"))
             {
                 problem = $"'{item}' would match registries of anyone: name at least the registry's domain (such as *.pkg.dev's europe-docker.pkg.dev)";
                 return null;
