@@ -19,7 +19,7 @@ public sealed class PullSecretsOptionsValidatorTests
     [InlineData("RenewDeadline", "00:00:14", "PullSecrets:RenewDeadline 00:00:14 must be longer than")]
     [InlineData("RenewDeadline", "00:00:01", "PullSecrets:RenewDeadline 00:00:01 must be longer than")]
     [InlineData("MinimumLifetime", "00:01:00", "PullSecrets:MinimumLifetime 00:01:00")]
-    [InlineData("Registries", "gcr.io;*", "PullSecrets:Registries: '*' would match registries of anyone")]
+    [InlineData("Registries", "gcr.io;*.*", "PullSecrets:Registries: '*.*' would match registries of anyone")]
     public void Validate_Invalid_NamesTheSettingAndValue(string property, string value, string expected)
     {
         var options = Valid();
