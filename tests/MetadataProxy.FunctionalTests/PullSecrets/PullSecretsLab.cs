@@ -193,6 +193,8 @@ internal sealed class PullSecretsLab : IAsyncDisposable
 
         public Uri AdminUri => new($"http://{app.Services.GetRequiredService<Listeners>().AdminEndpoints[0]}/");
 
+        public IServiceProvider Services => app.Services;
+
         public async ValueTask DisposeAsync()
         {
             await app.StopAsync();
