@@ -76,7 +76,7 @@ internal sealed partial class PullSecretReconciler(
                 : null;
         }
 
-        var caller = new CallerIdentity(account.Metadata.NamespaceProperty, account.Metadata.Name, google.GoogleServiceAccount, CallerIdentity.DefaultScopes)
+        var caller = new CallerIdentity(account.Metadata.NamespaceProperty, account.Metadata.Name, google.GoogleServiceAccount, options.Value.ScopeList())
         {
             ServiceAccountUid = account.Metadata.Uid,
             QuotaProject = google.QuotaProject,

@@ -28,6 +28,12 @@ internal sealed class PullSecretsOptions
     /// <summary>Registry host patterns of an account annotated <c>"true"</c>, beside the gcr.io family (<c>europe-docker.pkg.dev;us-docker.pkg.dev</c>).</summary>
     public string? Registries { get; set; }
 
+    /// <summary>
+    /// OAuth scopes of the tokens written (',' or ';' separated). A Secret's token is readable by whoever may read
+    /// Secrets in its namespace: narrow it where the registries accept less (devstorage.read_only for pulls).
+    /// </summary>
+    public string Scopes { get; set; } = "https://www.googleapis.com/auth/cloud-platform";
+
     /// <summary>First wait after a failed refresh; it doubles (with jitter) up to <see cref="RetryDelayMax"/>.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -35,4 +41,6 @@ internal sealed class PullSecretsOptions
 
     /// <summary>A credential with less life than this is never written.</summary>
     public TimeSpan MinimumLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    public IReadOnlyList<string> ScopeList() => Scopes.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -26,6 +26,8 @@ internal sealed class PullSecretsOptionsValidator : IValidateOptions<PullSecrets
             problems.Add($"PullSecrets:RetryDelay {options.RetryDelay} must be at least 00:00:00.1 and at most PullSecrets:RetryDelayMax ({options.RetryDelayMax}), itself at most 00:10:00.");
         if (options.MinimumLifetime < TimeSpan.FromMinutes(5) || options.MinimumLifetime > TimeSpan.FromMinutes(30))
             problems.Add($"PullSecrets:MinimumLifetime {options.MinimumLifetime} must be between 00:05:00 and 00:30:00 (default 00:10:00).");
+        if (options.ScopeList() is not { Count: > 0 } scopes || scopes.Any(scope => !scope.StartsWith("https://www.googleapis.com/auth/", StringComparison.Ordinal)))
+            problems.Add($"PullSecrets:Scopes '{options.Scopes}' must be one or more https://www.googleapis.com/auth/... scopes (default cloud-platform).");
         if (RegistryHosts.Parse(options.Registries, out var problem) is null)
             problems.Add($"PullSecrets:Registries: {problem}.");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -74,6 +74,23 @@ public sealed class PullSecretLifecycleTests
         Assert.Equal(["us-docker.pkg.dev", "europe-docker.pkg.dev"], PullSecretsLab.Auths(secret).Keys.ToList());
         var info = lab.Google.DescribeAccessToken(PullSecretsLab.TokenIn(secret)!)!;
         Assert.Equal((TokenKind.Federated, PullSecretsLab.PrincipalOf(Ns, "plain")), (info.Kind, info.Principal));
+        Assert.Equal(["https://www.googleapis.com/auth/cloud-platform"], info.Scopes);
+    }
+
+    [Fact]
+    public async Task DockerConfig_WithNarrowedScopes_HoldsATokenOfOnlyThoseScopes()
+    {
+        await using var lab = await PullSecretsLab.StartAsync();
+        lab.Settings["PullSecrets:Scopes"] = "https://www.googleapis.com/auth/devstorage.read_only";
+        lab.Google.AllowImpersonation(PullSecretsLab.PrincipalOf(Ns, "builder"), Gsa);
+        lab.AddAccount(Ns, "builder", gsa: Gsa);
+
+        await lab.StartReplicaAsync("replica-a");
+        await lab.SettleAsync();
+
+        var info = lab.Google.DescribeAccessToken(PullSecretsLab.TokenIn(lab.SecretOf(Ns, "builder"))!)!;
+        Assert.Equal(Gsa, info.ServiceAccountEmail);
+        Assert.Equal(["https://www.googleapis.com/auth/devstorage.read_only"], info.Scopes);
     }
 
     [Fact]

@@ -19,6 +19,8 @@ public sealed class PullSecretsOptionsValidatorTests
     [InlineData("RenewDeadline", "00:00:14", "PullSecrets:RenewDeadline 00:00:14 must be longer than")]
     [InlineData("RenewDeadline", "00:00:01", "PullSecrets:RenewDeadline 00:00:01 must be longer than")]
     [InlineData("MinimumLifetime", "00:01:00", "PullSecrets:MinimumLifetime 00:01:00")]
+    [InlineData("Scopes", "cloud-platform", "PullSecrets:Scopes 'cloud-platform' must be")]
+    [InlineData("Scopes", " ; ", "PullSecrets:Scopes ' ; ' must be")]
     [InlineData("Registries", "gcr.io;*.*", "PullSecrets:Registries: '*.*' would match registries of anyone")]
     public void Validate_Invalid_NamesTheSettingAndValue(string property, string value, string expected)
     {
