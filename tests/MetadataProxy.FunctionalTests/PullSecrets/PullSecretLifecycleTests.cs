@@ -147,7 +147,7 @@ public sealed class PullSecretLifecycleTests
     {
         await using var lab = await PullSecretsLab.StartAsync();
         lab.AddAccount(Ns, "plain", pullSecrets: [new V1LocalObjectReference { Name = "docker-hub" }]);
-        await lab.StartReplicaAsync("replica-a");
+        var replica = await lab.StartReplicaAsync("replica-a");
         await lab.SettleAsync();
         Assert.NotNull(lab.SecretOf(Ns, "plain"));
 
@@ -156,6 +156,8 @@ public sealed class PullSecretLifecycleTests
 
         Assert.Null(lab.SecretOf(Ns, "plain"));
         Assert.Equal(["docker-hub"], lab.Kube.GetServiceAccount(Ns, "plain")!.ImagePullSecrets.Select(r => r.Name).ToList());
+        Assert.Equal(0, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secret_refresh_total{outcome=\"kubernetes_unavailable\"}"));
+        Assert.Equal(0, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secrets{state=\"failing\"}"));
     }
 
     [Fact]

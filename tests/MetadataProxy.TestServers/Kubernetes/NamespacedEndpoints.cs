@@ -48,8 +48,7 @@ internal static class NamespacedEndpoints
                 uid = options.Preconditions?.Uid;
             }
 
-            var status = store.Delete(ns, name, uid);
-            return status.Code == 200 ? KubeResults.Object(status) : KubeResults.Status(status);
+            return KubeResults.Status(store.Delete(ns, name, uid)); // a Success Status (200) or the failure's
         });
     }
 

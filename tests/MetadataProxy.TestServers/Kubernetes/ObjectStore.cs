@@ -116,11 +116,9 @@ internal sealed class ObjectStore<T>(ObjectTable<T> table, string group, Func<T,
             if (preconditionUid is { Length: > 0 } uid && uid != stored.Metadata.Uid)
                 return KubeStatus.Conflict(table.Resource, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {stored.Metadata.Uid}");
             table.Delete(ns, name);
-            return new V1Status
-            {
-                Kind = "Status", ApiVersion = "v1", Status = "Success", Code = 200,
-                Details = new V1StatusDetails { Name = name, Kind = table.Resource, Uid = stored.Metadata.Uid },
-            };
+            var success = KubeStatus.Failure(200, "", "", new V1StatusDetails { Name = name, Kind = table.Resource, Uid = stored.Metadata.Uid });
+            success.Status = "Success";
+            return success;
         }
     }
 
