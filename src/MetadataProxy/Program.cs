@@ -2,6 +2,7 @@ using MetadataProxy.Hosting;
 using MetadataProxy.Kubernetes;
 using MetadataProxy.Metadata;
 using MetadataProxy.Operations;
+using MetadataProxy.PullSecrets;
 using MetadataProxy.Registry;
 using MetadataProxy.Standalone;
 using MetadataProxy.Upstream;
@@ -26,7 +27,7 @@ catch (Exception e) when (ConfigurationProblems.From(e) is { Count: > 0 } proble
 internal partial class Program
 {
     /// <summary>The server, request stage by request stage. Tests build the same app with their own configuration.</summary>
-    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null)
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder.Configuration);
@@ -34,6 +35,8 @@ internal partial class Program
 
         builder.AddOperations(mode);
         builder.AddMetadataHosting(mode);
+        if (mode == ProxyMode.PullSecrets)
+            return BuildPullSecrets(builder, time);
         builder.AddMetadata();
         builder.AddUpstream();
         if (mode == ProxyMode.Kubernetes)
@@ -46,6 +49,8 @@ internal partial class Program
             builder.AddStandalone();
         }
 
+        if (time is not null)
+            builder.Services.AddSingleton(time); // a test's clock: the last registration is the one resolved
         var app = builder.Build();
         app.Services.GetRequiredService<IStartupValidator>().Validate(); // every problem at once, before anything runs
         app.Services.GetRequiredService<MetadataTreeSource>(); // built now, from values just validated: the last valid tree from here on
@@ -53,6 +58,18 @@ internal partial class Program
         if (mode == ProxyMode.Kubernetes)
             app.MapRegistryCredentials();
         app.MapMetadata();
+        return app;
+    }
+
+    /// <summary>The pull-secret controller: operations endpoints only.</summary>
+    private static WebApplication BuildPullSecrets(WebApplicationBuilder builder, TimeProvider? time)
+    {
+        builder.AddPullSecrets();
+        if (time is not null)
+            builder.Services.AddSingleton(time);
+        var app = builder.Build();
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+        app.MapOperations();
         return app;
     }
 }

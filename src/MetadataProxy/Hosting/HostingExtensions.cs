@@ -73,7 +73,7 @@ internal static class HostingExtensions
             if (listen.NodeSocketEnabled && mode == ProxyMode.Kubernetes && Path.IsPathFullyQualified(listen.NodeSocket!) && !OperatingSystem.IsWindows())
                 ListenOnNodeSocket(kestrel, listen.NodeSocket!, listeners, nodeSocketGate);
 
-            if (ListenAddress.TryParse(listen.Metadata, out var metadata, out _))
+            if (mode != ProxyMode.PullSecrets && ListenAddress.TryParse(listen.Metadata, out var metadata, out _)) // no metadata API in that mode
             {
                 foreach (var endpoint in metadata)
                 {

@@ -60,7 +60,7 @@ internal sealed class ListenerOptions
         // Both families the interception script can send (its METADATA_PROXY_ADDRESS and METADATA_PROXY_ADDRESS6 defaults):
         // the IPv6 one is bound only when the script put it on lo (OptionalListenAddress).
         Metadata ??= mode == ProxyMode.Kubernetes ? KubernetesMetadata : "http://127.0.0.1:8080";
-        Admin ??= mode == ProxyMode.Kubernetes ? "http://0.0.0.0:9988" : "http://127.0.0.1:9988";
+        Admin ??= mode is ProxyMode.Kubernetes or ProxyMode.PullSecrets ? "http://0.0.0.0:9988" : "http://127.0.0.1:9988";
         NodeSocket ??= mode == ProxyMode.Kubernetes ? DefaultNodeSocket : "";
         AdminSocket ??= mode == ProxyMode.Kubernetes ? DefaultAdminSocket : "";
     }

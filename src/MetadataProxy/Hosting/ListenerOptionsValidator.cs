@@ -8,7 +8,7 @@ internal sealed class ListenerOptionsValidator(ProxyMode mode) : IValidateOption
     public ValidateOptionsResult Validate(string? name, ListenerOptions options)
     {
         var problems = new List<string>();
-        if (!ListenAddress.TryParse(options.Metadata, out _, out var metadataError))
+        if (mode != ProxyMode.PullSecrets && !ListenAddress.TryParse(options.Metadata, out _, out var metadataError))
             problems.Add($"Listen:Metadata: {metadataError}.");
         if (!ListenAddress.TryParse(options.Admin, out _, out var adminError))
             problems.Add($"Listen:Admin: {adminError}.");

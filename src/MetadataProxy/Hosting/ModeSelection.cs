@@ -9,6 +9,6 @@ internal static class ModeSelection
             return ProxyMode.Standalone;
         if (Enum.TryParse<ProxyMode>(text, ignoreCase: true, out var mode) && Enum.IsDefined(mode))
             return mode;
-        throw new ConfigurationProblemsException([$"Mode '{text}' is not one of: Standalone, Kubernetes."]);
+        throw new ConfigurationProblemsException([$"Mode '{text}' is not one of: Standalone, Kubernetes, PullSecrets."]);
     }
 }

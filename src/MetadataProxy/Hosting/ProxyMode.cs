@@ -7,4 +7,7 @@ internal enum ProxyMode
 
     /// <summary>A DaemonSet; identities from the calling pod's ServiceAccount.</summary>
     Kubernetes,
+
+    /// <summary>A Deployment that keeps image pull Secrets of opted-in ServiceAccounts fresh; no metadata listener.</summary>
+    PullSecrets,
 }

@@ -9,7 +9,7 @@ internal static class OperationsExtensions
 {
     public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder, ProxyMode mode)
     {
-        if (mode == ProxyMode.Kubernetes)
+        if (mode is ProxyMode.Kubernetes or ProxyMode.PullSecrets)
         {
             // One JSON object a line for the cluster's log pipeline; a person at a terminal gets the plain text.
             builder.Logging.ClearProviders();
@@ -23,6 +23,8 @@ internal static class OperationsExtensions
             return registry;
         });
         builder.Services.AddSingleton<ProxyMetrics>();
+        if (mode == ProxyMode.PullSecrets)
+            return builder; // no metadata listener to check
         builder.Services.AddSingleton<MetadataListenerCheck>();
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<MetadataListenerCheck>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetadataListenerCheck>());

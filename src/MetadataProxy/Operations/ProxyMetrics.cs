@@ -204,6 +204,37 @@ internal sealed class ProxyMetrics
         _passthroughDuration.WithLabels(kind).Observe(elapsed.TotalSeconds);
     }
 
+    // Pull-secret controller (issue 13). Created on first use: only that mode exports them.
+    private Counter? _pullSecretRefreshes;
+    private Counter? _pullSecretConflicts;
+
+    /// <summary>One refresh of a pull Secret's credential: ok, or why not (kubernetes_refused, kubernetes_unavailable, google_rejected, google_unavailable, too_short).</summary>
+    public void PullSecretRefresh(string outcome) =>
+        (_pullSecretRefreshes ??= _factory.CreateCounter("metadata_proxy_pull_secret_refresh_total",
+            "Refreshes of image pull Secrets' credentials, by outcome (ok or why not).", "outcome")).WithLabels(outcome).Inc();
+
+    /// <summary>A pull Secret write answered 409 (someone changed it since it was read) and retried.</summary>
+    public void PullSecretConflict() =>
+        (_pullSecretConflicts ??= _factory.CreateCounter("metadata_proxy_pull_secret_conflicts_total",
+            "Writes of image pull Secrets answered 409 Conflict and retried on the Secret as it is now.")).Inc();
+
+    /// <summary>Exports the managed pull Secrets by state and the seconds to the soonest expiry among them (-1 when none), read at each scrape.</summary>
+    public void ObservePullSecrets(Func<(int Current, int Failing, int Refused, TimeSpan? SoonestExpiry)> summary)
+    {
+        var secrets = _factory.CreateGauge("metadata_proxy_pull_secrets",
+            "ServiceAccounts with an image pull Secret, by state (current, failing, refused); 0 on a replica that does not lead.", "state");
+        var soonest = _factory.CreateGauge("metadata_proxy_pull_secret_soonest_expiry_seconds",
+            "Seconds until the soonest expiry among the credentials held by managed pull Secrets; -1 when none.");
+        _registry.AddBeforeCollectCallback(() =>
+        {
+            var now = summary();
+            secrets.WithLabels("current").Set(now.Current);
+            secrets.WithLabels("failing").Set(now.Failing);
+            secrets.WithLabels("refused").Set(now.Refused);
+            soonest.Set(now.SoonestExpiry is { } left ? left.TotalSeconds : -1);
+        });
+    }
+
     private static string BuildVersion()
     {
         var assembly = typeof(ProxyMetrics).Assembly;

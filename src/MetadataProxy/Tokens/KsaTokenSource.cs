@@ -33,7 +33,12 @@ internal sealed class KsaTokenSource(
         };
         if (bound is null)
             return new KsaToken.Refused($"{caller} is not bound to a pod; a Kubernetes service-account token is only minted for one.");
+        return await CreateBoundAsync(caller, bound, cancellationToken);
+    }
 
+    /// <summary>A token bound to <paramref name="bound"/> (the pull-secret controller binds to the Secret it fills).</summary>
+    public async Task<KsaToken> CreateBoundAsync(CallerIdentity caller, V1BoundObjectReference bound, CancellationToken cancellationToken)
+    {
         var request = new Authenticationv1TokenRequest
         {
             ApiVersion = "authentication.k8s.io/v1",

@@ -157,6 +157,7 @@ internal sealed class WorkloadIdentityExchange(
             Scopes = scopes,
             HttpClientFactory = HttpClients(),
             DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
+            Clock = new TimeProviderClock(time),
         });
         var source = GoogleCredential.FromProgrammaticExternalAccountCredential(federated);
         return caller.QuotaProject is null ? source : source.CreateWithQuotaProject(caller.QuotaProject);

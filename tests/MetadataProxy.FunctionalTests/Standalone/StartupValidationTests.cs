@@ -68,7 +68,7 @@ public sealed class StartupValidationTests
     {
         var (exitCode, stderr) = await RunServerAsync("--Mode=Cluster");
         Assert.Equal(2, exitCode);
-        Assert.Equal("configuration: Mode 'Cluster' is not one of: Standalone, Kubernetes.", stderr.Trim());
+        Assert.Equal("configuration: Mode 'Cluster' is not one of: Standalone, Kubernetes, PullSecrets.", stderr.Trim());
     }
 
     [Fact]

@@ -4,7 +4,7 @@ namespace MetadataProxy.TestServers.Kubernetes;
 
 /// <summary>The cluster's objects, the retained pod history and the open pod watches, behind one lock so that
 /// every write reaches every watch in resourceVersion order.</summary>
-internal sealed class ClusterStore
+internal sealed partial class ClusterStore
 {
     private const int HistoryCapacity = 10_000;
 
@@ -25,6 +25,8 @@ internal sealed class ClusterStore
         _pods = new ObjectTable<V1Pod>("Pod", "pods", _counter, now);
         _serviceAccounts = new ObjectTable<V1ServiceAccount>("ServiceAccount", "serviceaccounts", _counter, now);
         _nodes = new ObjectTable<V1Node>("Node", "nodes", _counter, now);
+        Secrets = new ObjectStore<V1Secret>(new ObjectTable<V1Secret>("Secret", "secrets", _counter, now), "", SecretValidation.Problem);
+        Leases = new ObjectStore<V1Lease>(new ObjectTable<V1Lease>("Lease", "leases", _counter, now, "coordination.k8s.io/v1"), "coordination.k8s.io");
     }
 
     public int OpenWatches
@@ -196,7 +198,11 @@ internal sealed class ClusterStore
     public V1ServiceAccount UpdateServiceAccount(string ns, string name, Action<V1ServiceAccount> mutate) =>
         Locked(() => KubeObjects.Clone(_serviceAccounts.Update(ns, name, mutate).After));
 
-    public void DeleteServiceAccount(string ns, string name) => Locked(() => _serviceAccounts.Delete(ns, name));
+    public void DeleteServiceAccount(string ns, string name)
+    {
+        var gone = Locked(() => _serviceAccounts.Delete(ns, name));
+        Secrets.DeleteWhere(s => s.Metadata.NamespaceProperty == ns && s.Metadata.OwnerReferences?.Any(o => o.Uid == gone.Metadata.Uid) == true);
+    }
 
     public V1ServiceAccount? GetServiceAccount(string ns, string name) =>
         Locked(() => _serviceAccounts.Find(ns, name) is { } sa ? KubeObjects.Clone(sa) : null);

@@ -14,7 +14,7 @@ namespace MetadataProxy.TestServers.Kubernetes;
 /// uses: pod list/watch (field selectors, resourceVersions, bookmarks, 410 Expired), pod, ServiceAccount and Node
 /// gets, the TokenRequest subresource and the issuer's OIDC discovery; with switches for the failures an informer
 /// must survive. Timers (bookmarks, timeoutSeconds, GoDown) and token times run on <see cref="Time"/>.</summary>
-public sealed class KubernetesTestServer : IAsyncDisposable
+public sealed partial class KubernetesTestServer : IAsyncDisposable
 {
     private readonly ServerSettings _settings = new() { BearerToken = Base64Url.Encode(Guid.NewGuid().ToByteArray()) };
     private readonly ServerCounters _counters = new();
@@ -262,6 +262,9 @@ public sealed class KubernetesTestServer : IAsyncDisposable
         app.MapPods();
         app.MapObjects();
         app.MapEvents();
+        app.MapSecrets(_store);
+        app.MapLeases(_store);
+        app.MapServiceAccounts();
         app.MapTokenRequest();
         app.MapTokenReview();
         app.MapDiscovery();

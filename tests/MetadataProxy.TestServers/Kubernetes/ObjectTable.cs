@@ -6,7 +6,7 @@ namespace MetadataProxy.TestServers.Kubernetes;
 /// <summary>Objects of one kind, stamped on every write the way the API server does (uid, resourceVersion,
 /// creationTimestamp, kind/apiVersion). Stored instances are never mutated: an update stores a new copy, so
 /// a reference read from the table is a stable snapshot. Not thread-safe: the owner holds its lock.</summary>
-internal sealed class ObjectTable<T>(string kind, string resource, ResourceVersionCounter counter, Func<DateTimeOffset> now)
+internal sealed class ObjectTable<T>(string kind, string resource, ResourceVersionCounter counter, Func<DateTimeOffset> now, string apiVersion = "v1")
     where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
@@ -33,7 +33,7 @@ internal sealed class ObjectTable<T>(string kind, string resource, ResourceVersi
         }
 
         item.Kind = kind;
-        item.ApiVersion = "v1";
+        item.ApiVersion = apiVersion;
         meta.Uid ??= Guid.NewGuid().ToString();
         meta.CreationTimestamp ??= KubeObjects.Seconds(now());
         meta.ResourceVersion = KubeObjects.Format(counter.Next());

@@ -18,6 +18,9 @@ internal sealed class ServerCounters
     private int _nodeGets;
     private int _nodePatches;
     private int _tokenReviews;
+    private int _serviceAccountLists;
+    private int _serviceAccountPatches;
+    private int _serviceAccountInterference;
 
     public int PodLists => Volatile.Read(ref _podLists);
 
@@ -67,6 +70,29 @@ internal sealed class ServerCounters
     public int NodePatches => Volatile.Read(ref _nodePatches);
 
     public int TokenReviews => Volatile.Read(ref _tokenReviews);
+
+    public int ServiceAccountLists => Volatile.Read(ref _serviceAccountLists);
+
+    public int ServiceAccountPatches => Volatile.Read(ref _serviceAccountPatches);
+
+    public void ServiceAccountList() => Interlocked.Increment(ref _serviceAccountLists);
+
+    public void ServiceAccountPatch() => Interlocked.Increment(ref _serviceAccountPatches);
+
+    /// <summary>The next <paramref name="patches"/> ServiceAccount patches find the account changed by another writer first.</summary>
+    public void InterfereWithServiceAccountPatches(int patches) => Volatile.Write(ref _serviceAccountInterference, patches);
+
+    public bool TakeServiceAccountInterference()
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref _serviceAccountInterference);
+            if (left <= 0)
+                return false;
+            if (Interlocked.CompareExchange(ref _serviceAccountInterference, left - 1, left) == left)
+                return true;
+        }
+    }
 
     public void TokenReview() => Interlocked.Increment(ref _tokenReviews);
 

@@ -18,6 +18,11 @@ internal static class ServiceAccountClaims
             kubernetes["pod"] = Ref(pod.Metadata.Name, pod.Metadata.Uid);
         }
 
+        if (binding.Secret is { } secret)
+        {
+            kubernetes["secret"] = Ref(secret.Metadata.Name, secret.Metadata.Uid);
+        }
+
         if (binding.Node is { } node)
         {
             kubernetes["node"] = Ref(node.Metadata.Name, node.Metadata.Uid);

@@ -105,8 +105,14 @@ internal sealed class ServiceAccountTokenIssuer(ClusterStore store, ServerSettin
                 binding = binding with { Node = boundNode };
                 break;
             case ("", "Secret"):
-                // The test server keeps no Secrets.
-                return KubeStatus.NotFound("secrets", reference.Name ?? string.Empty);
+                if (store.Secrets.Get(ns, reference.Name ?? string.Empty) is not { } secret)
+                {
+                    return KubeStatus.NotFound("secrets", reference.Name ?? string.Empty);
+                }
+
+                uid = secret.Metadata.Uid;
+                binding = binding with { Secret = secret };
+                break;
             default:
                 return KubeStatus.BadRequest($"cannot bind token to object of type {group}/{version}, Kind={reference.Kind}");
         }

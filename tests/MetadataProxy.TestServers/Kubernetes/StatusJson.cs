@@ -24,6 +24,7 @@ internal static class StatusJson
             AddIfSet(detailsJson, "name", details.Name);
             AddIfSet(detailsJson, "group", details.Group);
             AddIfSet(detailsJson, "kind", details.Kind);
+            AddIfSet(detailsJson, "uid", details.Uid);
             if (details.RetryAfterSeconds is { } retryAfter)
             {
                 detailsJson["retryAfterSeconds"] = retryAfter;

@@ -1,0 +1,33 @@
+namespace MetadataProxy.PullSecrets;
+
+/// <summary>
+/// The one place a controller loop sleeps, on the injected clock, saying whether it sleeps and until when: a test
+/// that drives a fake clock advances it only while every loop sleeps, so no timer is armed after it has passed.
+/// </summary>
+internal sealed class LoopTimer
+{
+    private long _sleeps;
+    private long _wakeTicks = -1;
+
+    /// <summary>How many sleeps have begun (the timer armed).</summary>
+    public long Sleeps => Interlocked.Read(ref _sleeps);
+
+    /// <summary>When the sleeping loop wakes; null while it works (or waits for something other than time).</summary>
+    public DateTimeOffset? WakesAt => Interlocked.Read(ref _wakeTicks) is >= 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    public async Task SleepAsync(TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var wake = time.GetUtcNow() + wait;
+        var sleeping = Task.Delay(wait, time, cancellationToken);
+        Interlocked.Increment(ref _sleeps); // before WakesAt: a reader that sees WakesAt sees this sleep counted
+        Interlocked.Exchange(ref _wakeTicks, wake.UtcTicks);
+        try
+        {
+            await sleeping;
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _wakeTicks, -1);
+        }
+    }
+}
