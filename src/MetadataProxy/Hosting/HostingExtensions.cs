@@ -29,7 +29,8 @@ internal static class HostingExtensions
         // hands over on SIGTERM by closing its listening sockets before its connections.
         builder.Services.AddSingleton<ListenSockets>();
         builder.Services.AddOptions<SocketTransportOptions>().Configure<ListenSockets>((o, sockets) => o.CreateBoundListenSocket = sockets.Create);
-        builder.Services.AddHostedService<ListenerHandover>();
+        if (mode != ProxyMode.PullSecrets) // a Deployment's replicas share no port: nothing to hand over, and its Lease is released at once
+            builder.Services.AddHostedService<ListenerHandover>();
 
         // Kestrel is built with the app, before start-up validation runs, so it reads the same keys unvalidated:
         // an invalid URL binds nothing here and is reported, with every other problem, by ListenerOptionsValidator.
