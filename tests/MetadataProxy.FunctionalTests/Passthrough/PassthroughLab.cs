@@ -71,12 +71,23 @@ public sealed class PassthroughLab : IAsyncLifetime
         settings["Standalone:Identities:0:Namespace"] = "apps";
         settings["Standalone:Identities:0:ServiceAccount"] = "app";
         settings["Standalone:Identities:0:GoogleServiceAccount"] = Fixture.AppServiceAccount;
+        // Never Application Default Credentials in a test: Google.Apis.Auth caches their lookup for the whole process,
+        // and a lookup made here (no GCE_METADATA_HOST) would fail ComputeCredentialTests' later. A file without a type
+        // makes the local token paths answer 503 with the reason, which is all these tests need of them.
+        settings["Standalone:CredentialsFile"] = UntypedCredentials.Value;
         settings["Upstream:Mode"] = "Passthrough";
         settings["Upstream:Address"] = upstreamAddress;
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
             settings[key] = value;
         return ProxyServer.StartAsync(settings);
     }
+
+    private static readonly Lazy<string> UntypedCredentials = new(() =>
+    {
+        var file = Path.Combine(AppContext.BaseDirectory, "passthrough-untyped-credentials.json"); // in the build output, not left in /tmp
+        File.WriteAllText(file, "{}");
+        return file;
+    });
 
     internal static async Task<string> MetricsAsync(ProxyServer server)
     {
