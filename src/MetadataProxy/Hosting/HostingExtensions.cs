@@ -27,10 +27,15 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<INodeAddresses, NodeAddresses>();
         // Zero-gap upgrades (issue 10, point 4): the next release binds the same addresses beside this one, and this one
         // hands over on SIGTERM by closing its listening sockets before its connections.
+        // Only the DaemonSet has a successor to hand over to. Elsewhere a second instance must meet "address in use"
+        // rather than silently take a share of the callers, and a Deployment's replicas share no port (the pull-secret
+        // controller's Lease is released at once on stop).
         builder.Services.AddSingleton<ListenSockets>();
-        builder.Services.AddOptions<SocketTransportOptions>().Configure<ListenSockets>((o, sockets) => o.CreateBoundListenSocket = sockets.Create);
-        if (mode != ProxyMode.PullSecrets) // a Deployment's replicas share no port: nothing to hand over, and its Lease is released at once
+        if (mode == ProxyMode.Kubernetes)
+        {
+            builder.Services.AddOptions<SocketTransportOptions>().Configure<ListenSockets>((o, sockets) => o.CreateBoundListenSocket = sockets.Create);
             builder.Services.AddHostedService<ListenerHandover>();
+        }
 
         // Kestrel is built with the app, before start-up validation runs, so it reads the same keys unvalidated:
         // an invalid URL binds nothing here and is reported, with every other problem, by ListenerOptionsValidator.

@@ -93,7 +93,7 @@ internal sealed class ProxyMetrics
                 Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
             });
         _passthroughRequests = factory.CreateCounter("metadata_proxy_upstream_requests_total",
-            "Requests for allow-listed paths sent (or refused to be sent) to the VM's own metadata server, by outcome (ok, 4xx, 5xx, timeout, " +
+            "Requests for allow-listed paths sent (or refused to be sent) to the VM's own metadata server, by outcome (ok, 3xx, 4xx, 5xx, timeout, " +
             "unreachable, cancelled, broken, unchecked, loop).", "outcome");
         _passthroughDuration = factory.CreateHistogram("metadata_proxy_upstream_request_duration_seconds",
             "Time of one request to the VM's own metadata server, by kind (value; wait for a wait_for_change; merge for the VM's part of a merged listing).",

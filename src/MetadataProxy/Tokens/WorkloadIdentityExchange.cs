@@ -92,9 +92,6 @@ internal sealed class WorkloadIdentityExchange(
     /// <summary>The <c>namespace/name/uid</c> part of an account key.</summary>
     public static string AccountOf(string accountKey) => accountKey[..accountKey.IndexOf('|', StringComparison.Ordinal)];
 
-    /// <summary>Accounts holding credentials now.</summary>
-    public int Accounts => _accounts.Count;
-
     public void Dispose() => _http.Dispose();
 
     private async Task<TokenOutcome> RunAsync(CallerIdentity caller, Func<CancellationToken, Task<TokenOutcome>> call, CancellationToken cancellationToken)

@@ -44,7 +44,7 @@ internal sealed class UpstreamListings(UpstreamServer upstream, ProxyMetrics met
             request.Headers.TryAddWithoutValidation(MetadataHeaders.Flavor, MetadataHeaders.FlavorValue);
             using var response = await upstream.Client.SendAsync(request, attempt.Token);
             var code = (int)response.StatusCode;
-            outcome = code switch { < 400 => "ok", < 500 => "4xx", _ => "5xx" };
+            outcome = UpstreamOutcomes.OfStatus(response.StatusCode);
             if (code == 200 && !recursive && response.Content.Headers.ContentLength is null or <= MaxBody)
             {
                 var entries = ListingMerge.Merge(await response.Content.ReadAsStringAsync(attempt.Token), System.Text.Encoding.UTF8.GetString(local.Body), at, upstream.Allow);
@@ -66,7 +66,7 @@ internal sealed class UpstreamListings(UpstreamServer upstream, ProxyMetrics met
         }
         catch (HttpRequestException)
         {
-            outcome = "unreachable";
+            outcome = "unreachable"; // refused, reset, or cut mid-body (SendAsync reads the whole body, and wraps that too)
         }
         catch (JsonException)
         {

@@ -71,7 +71,7 @@ internal sealed class UpstreamPassthrough(
 
         if (error == ForwarderError.None)
         {
-            metrics.UpstreamRequest(context.Response.StatusCode switch { < 400 => "ok", < 500 => "4xx", _ => "5xx" }, Kind(wait), elapsed);
+            metrics.UpstreamRequest(UpstreamOutcomes.OfStatus((System.Net.HttpStatusCode)context.Response.StatusCode), Kind(wait), elapsed);
             return null;
         }
 

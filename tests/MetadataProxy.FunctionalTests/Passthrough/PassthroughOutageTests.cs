@@ -50,6 +50,26 @@ public sealed class PassthroughOutageTests
     }
 
     [Fact]
+    public async Task RecursiveListing_WhenTheUpstreamCutsItsAnswerMidBody_IsTheLocalListing()
+    {
+        await using var upstream = await ComputeMetadataTestServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        upstream.Set("instance/machine-type", "e2");
+        await using var server = await PassthroughLab.StartProxyAsync(upstream.BaseAddress.ToString());
+        upstream.CutBodies = true;
+        using var client = server.CreateClient(PassthroughLab.AppCaller);
+
+        var (response, body) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/?recursive=true");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var listing = System.Text.Json.Nodes.JsonNode.Parse(body)!.AsObject();
+        Assert.Equal(Fixture.Zone, (string?)listing["zone"]);
+        Assert.False(listing.ContainsKey("machineType"), body);
+        var metrics = await PassthroughLab.MetricsAsync(server);
+        Assert.True(metrics.Contains("metadata_proxy_upstream_requests_total{outcome=\"unreachable\"} 1", StringComparison.Ordinal),
+            string.Join("\n", metrics.Split('\n').Where(l => l.StartsWith("metadata_proxy_upstream", StringComparison.Ordinal))));
+    }
+
+    [Fact]
     public async Task Start_WithTheUpstreamUnreachable_StartsAndFailsClosedOnAllowedPathsOnly()
     {
         using var closed = new TcpListener(IPAddress.Loopback, 0);

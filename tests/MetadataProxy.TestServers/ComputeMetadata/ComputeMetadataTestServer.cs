@@ -22,6 +22,7 @@ public sealed class ComputeMetadataTestServer : IAsyncDisposable
     private readonly Lock _waitGate = new();
     private TaskCompletionSource<ReceivedRequest> _nextWait = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource<ReceivedRequest> _nextAbort = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _cutBodies;
     private long _latencyTicks;
     private WebApplication? _app;
 
@@ -38,6 +39,13 @@ public sealed class ComputeMetadataTestServer : IAsyncDisposable
     {
         get => TimeSpan.FromTicks(Interlocked.Read(ref _latencyTicks));
         set => Interlocked.Exchange(ref _latencyTicks, value.Ticks);
+    }
+
+    /// <summary>Every answer promises 4 KiB of JSON, sends a few bytes of it and resets the connection.</summary>
+    public bool CutBodies
+    {
+        get => Volatile.Read(ref _cutBodies);
+        set => Volatile.Write(ref _cutBodies, value);
     }
 
     /// <summary>Completes when the next <c>wait_for_change</c> request starts waiting.</summary>
@@ -102,6 +110,16 @@ public sealed class ComputeMetadataTestServer : IAsyncDisposable
         {
             if (Latency > TimeSpan.Zero)
                 await Task.Delay(Latency, context.RequestAborted);
+            if (CutBodies)
+            {
+                response.ContentType = "application/json";
+                response.ContentLength = 4096;
+                await response.WriteAsync("{\"instance\":{\"machine-type\":", context.RequestAborted);
+                await response.Body.FlushAsync(context.RequestAborted);
+                context.Abort();
+                return;
+            }
+
             if (context.Request.Headers.ContainsKey("X-Forwarded-For"))
             {
                 await WriteAsync(context, 403, "text/html; charset=UTF-8", "Request denied: X-Forwarded-For is not allowed.", etag: null);
