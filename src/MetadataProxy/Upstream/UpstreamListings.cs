@@ -66,7 +66,13 @@ internal sealed class UpstreamListings(UpstreamServer upstream, ProxyMetrics met
         }
         catch (HttpRequestException)
         {
-            outcome = "unreachable"; // refused, reset, or cut mid-body (SendAsync reads the whole body, and wraps that too)
+            outcome = "unreachable";
+        }
+        catch (IOException)
+        {
+            // A body cut short reaches here as HttpIOException, not HttpRequestException, when the cut comes after
+            // the headers: the local listing, as when the VM does not answer, never a 500.
+            outcome = "broken";
         }
         catch (JsonException)
         {
