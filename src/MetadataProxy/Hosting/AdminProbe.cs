@@ -14,15 +14,29 @@ internal static class AdminProbe
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>Where the probe asks: the container's <c>Listen__AdminSocket</c> (config.env), else the Kubernetes default.</summary>
-    public static string SocketPath() =>
-        Environment.GetEnvironmentVariable(ListenerOptions.AdminSocketVariable) is { Length: > 0 } configured ? configured : ListenerOptions.DefaultAdminSocket;
+    /// <summary>
+    /// Where the probe asks, given the container's <c>Listen__AdminSocket</c> (config.env): unset, the Kubernetes
+    /// default; empty, nowhere (the server binds no admin socket then); else that path.
+    /// </summary>
+    public static string? SocketPath(string? configured) => configured switch
+    {
+        null => ListenerOptions.DefaultAdminSocket,
+        "" => null,
+        _ => configured,
+    };
 
-    public static int Run(string path, string socketPath, TextWriter output)
+    public static int Run(string path, string? socketPath, TextWriter output)
     {
         if (path is not ("/readyz" or "/healthz"))
         {
             output.WriteLine($"probe: unknown path '{path}'; use /readyz or /healthz");
+            return 2;
+        }
+
+        if (socketPath is null)
+        {
+            output.WriteLine($"probe: {ListenerOptions.AdminSocketVariable} is empty, so the server has no admin socket to ask; " +
+                             "set it to a path, or probe the admin port with httpGet instead");
             return 2;
         }
 

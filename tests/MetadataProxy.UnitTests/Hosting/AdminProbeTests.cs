@@ -38,6 +38,24 @@ public sealed class AdminProbeTests : IDisposable
         Assert.StartsWith($"probe: no answer on {SocketPath} (", output.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, "/tmp/metadata-proxy-admin.sock")]
+    [InlineData("", null)]
+    [InlineData("/run/mp/admin.sock", "/run/mp/admin.sock")]
+    public void SocketPath_FollowsTheContainersSetting_EmptyMeansNone(string? configured, string? expected) =>
+        Assert.Equal(expected, AdminProbe.SocketPath(configured));
+
+    [Fact]
+    public void Run_AdminSocketTurnedOff_IsAUsageErrorThatSaysSo()
+    {
+        using var output = new StringWriter();
+
+        var result = AdminProbe.Run("/readyz", socketPath: null, output);
+
+        Assert.Equal(2, result);
+        Assert.StartsWith("probe: Listen__AdminSocket is empty, so the server has no admin socket to ask;", output.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Run_UnknownPath_IsAUsageError()
     {
