@@ -42,9 +42,9 @@ internal sealed class TokenCache<TKey>(
     public bool IsFetching(TKey key) => _entries.TryGetValue(key, out var entry) && entry.IsFetching;
 
     /// <summary>
-    /// The hit of <see cref="GetAsync"/> without its cost: a servable token held for <paramref name="key"/>, with the
-    /// same bookkeeping (last use, the fetch a refresh will use, a refresh started when due); false when the caller
-    /// would have to wait or be refused, which <see cref="GetAsync"/> then decides.
+    /// The hit path of <see cref="GetAsync"/>, callable alone without a task: a servable token held for
+    /// <paramref name="key"/>, with its bookkeeping (last use, the fetch a refresh will use, a refresh started when due);
+    /// false when the caller would have to wait or be refused, which <see cref="GetAsync"/> then decides.
     /// </summary>
     public bool TryGetServable(TKey key, Func<CancellationToken, Task<TokenOutcome>> fetch, [NotNullWhen(true)] out TokenOutcome? token)
     {
@@ -70,19 +70,13 @@ internal sealed class TokenCache<TKey>(
     /// </summary>
     public async Task<TokenOutcome> GetAsync(TKey key, Func<CancellationToken, Task<TokenOutcome>> fetch, CancellationToken cancellationToken)
     {
+        if (TryGetServable(key, fetch, out var held))
+            return held;
+
         var entry = EntryFor(key);
         var now = time.GetUtcNow();
         entry.LastUsed = now;
         entry.LastFetch = fetch;
-        var current = entry.Current;
-        if (current is not null && TokenCachePolicy.IsServable(current, now))
-        {
-            metrics?.TokenCacheHit(name);
-            if (now >= entry.RefreshAt)
-                Refresh(entry, fetch);
-            return current.Token;
-        }
-
         metrics?.TokenCacheMiss(name);
 
         // A refusal stands until its retry time: a caller that keeps asking does not make Google (or the quota) pay.
