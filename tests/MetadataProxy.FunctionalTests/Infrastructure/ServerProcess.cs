@@ -27,6 +27,40 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs the server to its exit (a start refused by its configuration), at most 30 s: its exit code and standard error.</summary>
+    public static async Task<(int ExitCode, string Stderr)> RunToExitAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll"));
+        start.ArgumentList.Add("--Listen:Admin=http://127.0.0.1:0");
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        if (!args.Any(a => a.StartsWith("--Listen:Metadata", StringComparison.Ordinal)))
+            start.ArgumentList.Add("--Listen:Metadata=http://127.0.0.1:0");
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stderr);
+    }
+
     /// <summary>Starts the server on a free loopback port with a clean environment plus <paramref name="environment"/>.</summary>
     public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Net.Sockets;
+using MetadataProxy.FunctionalTests.Infrastructure;
 
 namespace MetadataProxy.FunctionalTests.Passthrough;
 
@@ -10,7 +10,7 @@ public sealed class PassthroughStartTests
     public async Task Start_WithTheUpstreamBeingThisVeryServer_RefusesTheLoopAndExits2()
     {
         var port = FreePort();
-        var (exitCode, stderr) = await RunServerAsync($"--Listen:Metadata=http://127.0.0.1:{port}", "--Upstream:Mode=Passthrough",
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync($"--Listen:Metadata=http://127.0.0.1:{port}", "--Upstream:Mode=Passthrough",
             $"--Upstream:Address=http://127.0.0.1:{port}");
 
         Assert.Equal(2, exitCode);
@@ -28,7 +28,7 @@ public sealed class PassthroughStartTests
     [InlineData("--Upstream:Mode=Always", "Failed to convert configuration value 'Always' at 'Upstream:Mode'")]
     public async Task Start_WithABadUpstreamSetting_NamesIt(string argument, string problem)
     {
-        var (exitCode, stderr) = await RunServerAsync("--Upstream:Mode=Passthrough", argument);
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync("--Upstream:Mode=Passthrough", argument);
 
         Assert.Equal(2, exitCode);
         Assert.Contains(problem, stderr, StringComparison.Ordinal);
@@ -39,38 +39,5 @@ public sealed class PassthroughStartTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<(int ExitCode, string Stderr)> RunServerAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll"));
-        start.ArgumentList.Add("--Listen:Admin=http://127.0.0.1:0");
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        if (!args.Any(a => a.StartsWith("--Listen:Metadata", StringComparison.Ordinal)))
-            start.ArgumentList.Add("--Listen:Metadata=http://127.0.0.1:0");
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stderr);
     }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using MetadataProxy.FunctionalTests.Infrastructure;
 
 namespace MetadataProxy.FunctionalTests.Standalone;
 
@@ -8,7 +8,7 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_WithSeveralBadKeys_PrintsOneLinePerProblemAndExits2()
     {
-        var (exitCode, stderr) = await RunServerAsync(
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync(
             "--Metadata:ProjectId=Bad_Project",
             "--Metadata:InstanceId=-5",
             "--Listen:Metadata=https://127.0.0.1:0",
@@ -28,7 +28,7 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_StandaloneWithANodeSocket_SaysOnlyKubernetesModeHasOne()
     {
-        var (exitCode, stderr) = await RunServerAsync("--Listen:NodeSocket=/tmp/metadata-proxy-never.sock");
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync("--Listen:NodeSocket=/tmp/metadata-proxy-never.sock");
         Assert.Equal(2, exitCode);
         Assert.Contains("Listen:NodeSocket '/tmp/metadata-proxy-never.sock': the node socket serves the node identity, which only Kubernetes mode has", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists("/tmp/metadata-proxy-never.sock"));
@@ -37,7 +37,7 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_WithTheNodeIdentityButNoWayToNameIt_SaysWhatToSet()
     {
-        var (exitCode, stderr) = await RunServerAsync("--Mode=Kubernetes", "--Listen:NodeSocket=/tmp/metadata-proxy-never.sock");
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync("--Mode=Kubernetes", "--Listen:NodeSocket=/tmp/metadata-proxy-never.sock");
         Assert.Equal(2, exitCode);
         Assert.Contains("needs Identity:NodeServiceAccount, or POD_NAMESPACE and POD_SERVICE_ACCOUNT from the downward API", stderr, StringComparison.Ordinal);
     }
@@ -45,7 +45,7 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_WithTheServersOwnAccountButNoPod_SaysToSetPodNameAndUid()
     {
-        var (exitCode, stderr) = await RunServerAsync("--Mode=Kubernetes", "--Listen:NodeSocket=/tmp/metadata-proxy-never.sock",
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync("--Mode=Kubernetes", "--Listen:NodeSocket=/tmp/metadata-proxy-never.sock",
             "--POD_NAMESPACE=metadata-proxy", "--POD_SERVICE_ACCOUNT=metadata-proxy");
         Assert.Equal(2, exitCode);
         Assert.Contains("set POD_NAME and POD_UID from the downward API", stderr, StringComparison.Ordinal);
@@ -58,7 +58,7 @@ public sealed class StartupValidationTests
     [InlineData("--Identity:HostNetworkPolicy=Allow", "Failed to convert configuration value 'Allow' at 'Identity:HostNetworkPolicy'")]
     public async Task Start_WithABadNodeIdentitySetting_NamesIt(string argument, string problem)
     {
-        var (exitCode, stderr) = await RunServerAsync("--Mode=Kubernetes", argument);
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync("--Mode=Kubernetes", argument);
         Assert.Equal(2, exitCode);
         Assert.Contains(problem, stderr, StringComparison.Ordinal);
     }
@@ -66,7 +66,7 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_WithUnknownMode_SaysWhichModesExist()
     {
-        var (exitCode, stderr) = await RunServerAsync("--Mode=Cluster");
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync("--Mode=Cluster");
         Assert.Equal(2, exitCode);
         Assert.Equal("configuration: Mode 'Cluster' is not one of: Standalone, Kubernetes, PullSecrets.", stderr.Trim());
     }
@@ -74,7 +74,7 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_WithMissingCredentialsFile_NamesTheFile()
     {
-        var (exitCode, stderr) = await RunServerAsync("--Standalone:CredentialsFile=/nonexistent/adc.json");
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync("--Standalone:CredentialsFile=/nonexistent/adc.json");
         Assert.Equal(2, exitCode);
         Assert.Contains("Standalone:CredentialsFile '/nonexistent/adc.json' does not exist.", stderr, StringComparison.Ordinal);
     }
@@ -82,7 +82,7 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_InKubernetesModeWithoutItsKeys_NamesEachMissingKey()
     {
-        var (exitCode, stderr) = await RunServerAsync("--Mode=Kubernetes", "--Kubernetes:Kubeconfig=/nonexistent/kubeconfig", "--WorkloadIdentity:PoolId=P");
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync("--Mode=Kubernetes", "--Kubernetes:Kubeconfig=/nonexistent/kubeconfig", "--WorkloadIdentity:PoolId=P");
         Assert.Equal(2, exitCode);
         Assert.Contains("Kubernetes:NodeName is required in Kubernetes mode", stderr, StringComparison.Ordinal);
         Assert.Contains("Kubernetes:Kubeconfig '/nonexistent/kubeconfig' does not exist.", stderr, StringComparison.Ordinal);
@@ -95,42 +95,9 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task Start_WithOutOfRangeDurations_SaysTheRange()
     {
-        var (exitCode, stderr) = await RunServerAsync("--Tokens:UpstreamDeadline=00:01:00", "--Tokens:KsaTokenLifetime=00:05:00");
+        var (exitCode, stderr) = await ServerProcess.RunToExitAsync("--Tokens:UpstreamDeadline=00:01:00", "--Tokens:KsaTokenLifetime=00:05:00");
         Assert.Equal(2, exitCode);
         Assert.Contains("Tokens:UpstreamDeadline must be between 0 and 30 seconds", stderr, StringComparison.Ordinal);
         Assert.Contains("Tokens:KsaTokenLifetime must be between 00:10:00", stderr, StringComparison.Ordinal);
-    }
-
-    private static async Task<(int ExitCode, string Stderr)> RunServerAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll"));
-        start.ArgumentList.Add("--Listen:Admin=http://127.0.0.1:0");
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        if (!args.Any(a => a.StartsWith("--Listen:Metadata", StringComparison.Ordinal)))
-            start.ArgumentList.Add("--Listen:Metadata=http://127.0.0.1:0");
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stderr);
     }
 }
