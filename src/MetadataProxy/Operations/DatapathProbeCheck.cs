@@ -41,6 +41,7 @@ internal sealed partial class DatapathProbeCheck(
             _problem = problem;
             if (problem is null)
             {
+                StartupPhase.Reached(logger, "readiness: the datapath probe's target answers the canary");
                 Log.Passed(logger);
                 return;
             }

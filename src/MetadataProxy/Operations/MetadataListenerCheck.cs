@@ -36,6 +36,8 @@ internal sealed partial class MetadataListenerCheck(
             var problem = await CheckAsync(stoppingToken);
             if (problem != _problem && problem is not null)
                 Log.Failed(logger, problem);
+            if (problem is null && _problem is not null)
+                StartupPhase.Reached(logger, "readiness: the metadata listener answers its ping");
             _problem = problem;
             try
             {
