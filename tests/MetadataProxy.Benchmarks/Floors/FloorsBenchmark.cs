@@ -22,11 +22,11 @@ namespace MetadataProxy.Benchmarks.Floors;
 /// </summary>
 internal static class FloorsBenchmark
 {
-    private const string ProjectNumber = "123456789012";
-    private const string PoolId = "bench-pool";
+    internal const string ProjectNumber = "123456789012";
+    internal const string PoolId = "bench-pool";
     private const int Pods = 110;
-    private const string ServerCore = "0";
-    private const string LoadCore = "1";
+    internal const string ServerCore = "0";
+    internal const string LoadCore = "1";
 
     public static async Task RunAsync(string[] args)
     {
@@ -164,7 +164,7 @@ internal static class FloorsBenchmark
     }
 
     /// <summary>110 pods on bench-node, each with its own ServiceAccount and Google service account; pod 0 is 127.0.0.1 (wrk's address).</summary>
-    private static IPAddress[] RegisterPods(KubernetesTestServer kube, GoogleTestServer google)
+    internal static IPAddress[] RegisterPods(KubernetesTestServer kube, GoogleTestServer google)
     {
         kube.AddNode(new V1Node { Metadata = new V1ObjectMeta { Name = "bench-node" } });
         google.AddProvider(ProjectNumber, PoolId, "kubernetes", kube.Issuer, JwksSource.FromJson(kube.JwksJson));
@@ -190,7 +190,7 @@ internal static class FloorsBenchmark
     }
 
     /// <summary>A pod's first token; a retryable refusal (a loaded machine's Google call past its deadline) is retried.</summary>
-    private static async Task<byte[]> TokenAsync(HttpClient client, string path)
+    internal static async Task<byte[]> TokenAsync(HttpClient client, string path)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -203,7 +203,7 @@ internal static class FloorsBenchmark
         }
     }
 
-    private static HttpClient Client(IPAddress source, Uri server)
+    internal static HttpClient Client(IPAddress source, Uri server)
     {
         var client = new HttpClient(new SocketsHttpHandler
         {
@@ -222,7 +222,7 @@ internal static class FloorsBenchmark
     }
 
     /// <summary>The server's own build output next to this one (same configuration), run with <c>dotnet</c> as the image does.</summary>
-    private static string ServerAssembly()
+    internal static string ServerAssembly()
     {
         if (Environment.GetEnvironmentVariable("BENCH_SERVER_DLL") is { Length: > 0 } given)
             return given; // another build of the server (an earlier commit's, to measure before and after in the same conditions)
@@ -238,10 +238,10 @@ internal static class FloorsBenchmark
         throw new FileNotFoundException("src/MetadataProxy/bin/<configuration>/net10.0/MetadataProxy.dll not found above " + AppContext.BaseDirectory);
     }
 
-    private static string Dotnet() =>
+    internal static string Dotnet() =>
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 
-    private static Uri Uri(int port, string path) => new($"http://127.0.0.1:{port}{path}");
+    internal static Uri Uri(int port, string path) => new($"http://127.0.0.1:{port}{path}");
 
     /// <summary>
     /// The test server answers the node's pod list once before the server starts: a real API server is warm, and this
@@ -256,5 +256,5 @@ internal static class FloorsBenchmark
         response.EnsureSuccessStatusCode();
     }
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+    internal static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 }
