@@ -12,8 +12,8 @@ namespace MetadataProxy.Benchmarks.ColdPath;
 /// <see cref="FloorsBenchmark"/>: 110 pods with their tokens cached), then <c>requests</c> pods that nobody asked for
 /// yet, each with its own Kubernetes and Google service account, ask once each for their default token, one after the
 /// other, so that each request is TokenRequest + STS + IAM generateAccessToken against test servers that answer at
-/// once. Each request's floor is the same three calls made directly (<see cref="UpstreamFloor"/>), in alternating order
-/// with it; its overhead is the request's time minus its floor's. Every cold request must have caused exactly one
+/// once. Each request's floor is the same three calls made directly (<see cref="UpstreamFloor"/>, from a process on the
+/// server's core), in alternating order with it; its overhead is the request's time minus its floor's. Every cold request must have caused exactly one
 /// TokenRequest, one STS and one IAM call, else the run is invalid (exit 1).
 /// Usage: dotnet run -c Release --project tests/MetadataProxy.Benchmarks -- coldpath [requests] [warm-up requests] [VAR=value …]
 /// (defaults 200 and 100; the warm-up requests are the same, run first, not measured: the JIT tiers their code up).
@@ -86,7 +86,7 @@ internal static class ColdPathBenchmark
             foreach (var pod in cold)
                 await WaitForEmailAsync(clients[pod], pod, expectMissing: false);
 
-            using var floor = new UpstreamFloor(kube, google);
+            using var floor = FloorProcess.Start(FloorsBenchmark.ServerCore, kube, google);
             for (var i = 0; i < 30; i++) // the floor's own warm-up, on hot pods (their tokens are cached; the server is not involved)
             {
                 var pod = kube.GetPod("bench", $"app-{i}")!;
@@ -95,11 +95,12 @@ internal static class ColdPathBenchmark
 
             using var admin = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = FloorsBenchmark.Uri(adminPort, "/") };
             Console.WriteLine($"{requests} cold token requests after {warmup} more as warm-up, one at a time, each from a new pod with its own KSA and GSA; " +
-                $"server on core {FloorsBenchmark.ServerCore}, driver and test servers on core {FloorsBenchmark.LoadCore}; load average {FloorsBenchmark.LoadAverage()}");
+                $"server and floor process on core {FloorsBenchmark.ServerCore}, driver and test servers on core {FloorsBenchmark.LoadCore}; load average {FloorsBenchmark.LoadAverage()}");
             var measured = new List<(double Cold, double Floor, (double TokenRequest, double Sts, double Iam, double Total) Calls)>();
             var invalid = new List<string>();
             ServerCallTimes? metricsBefore = null;
             var cpuBefore = 0.0;
+            var connectionsBefore = 0;
             IDisposable? trace = null;
             for (var i = 0; i < cold.Count; i++)
             {
@@ -108,7 +109,9 @@ internal static class ColdPathBenchmark
                     // The cold path's code has tiered up (the JIT's tier-1 work is a warm-up cost, not a per-request one).
                     metricsBefore = await ServerCallTimes.ScrapeAsync(admin);
                     cpuBefore = ProcessCpu.Milliseconds(proxy.Id);
+                    connectionsBefore = google.ConnectionsSeen;
                     trace = Profiler.Attach(proxy, "coldpath", Math.Max(3, requests / 40));
+                    Console.WriteLine($"warm-up done, measuring; load average {FloorsBenchmark.LoadAverage()}");
                 }
 
                 var pod = cold[i];
@@ -129,7 +132,8 @@ internal static class ColdPathBenchmark
             var cpu = (ProcessCpu.Milliseconds(proxy.Id) - cpuBefore) / requests;
             var metricsAfter = await ServerCallTimes.ScrapeAsync(admin);
             Report(measured, metricsBefore!, metricsAfter);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server CPU (user + system) per cold request: {cpu:0.00} ms"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server CPU (user + system) per cold request: {cpu:0.00} ms; " +
+                $"new connections to the Google test server during the measured requests (server and floor): {google.ConnectionsSeen - connectionsBefore}"));
             Console.WriteLine($"cold requests answered 200 with exactly 1 TokenRequest + 1 STS + 1 IAM call each: {cold.Count - invalid.Count} of {cold.Count} (warm-up included); load average now {FloorsBenchmark.LoadAverage()}");
             if (invalid.Count != 0)
             {

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using MetadataProxy.Benchmarks.Floors;
 using MetadataProxy.TestServers.Google;
-using MetadataProxy.TestServers.Kubernetes;
 
 namespace MetadataProxy.Benchmarks.ColdPath;
 
@@ -14,8 +13,10 @@ namespace MetadataProxy.Benchmarks.ColdPath;
 /// STS exchange, IAM generateAccessToken — made directly, one after the other, against the same test servers, by a
 /// plain <see cref="HttpClient"/> over kept-alive connections (plain HTTP on loopback, as the server's). Nothing else:
 /// no client library, no cache, no gate, no metadata request. What the server takes beyond this is its overhead.
+/// It runs in a process of its own pinned to the server's core (<see cref="FloorProcess"/>), so that its calls cross
+/// the same cores and wait for the same busy core as the server's.
 /// </summary>
-internal sealed class UpstreamFloor(KubernetesTestServer kube, GoogleTestServer google) : IDisposable
+internal sealed class UpstreamFloor(Uri kubernetes, string bearerToken, Uri sts, Uri iamCredentials) : IDisposable
 {
     private const string Scope = "https://www.googleapis.com/auth/cloud-platform";
 
@@ -50,18 +51,18 @@ internal sealed class UpstreamFloor(KubernetesTestServer kube, GoogleTestServer 
                 boundObjectRef = new { apiVersion = "v1", kind = "Pod", name = pod.Name, uid = pod.Uid },
             },
         });
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(kube.BaseAddress, $"api/v1/namespaces/{pod.Namespace}/serviceaccounts/{pod.Name}/token"))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(kubernetes, $"api/v1/namespaces/{pod.Namespace}/serviceaccounts/{pod.Name}/token"))
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", kube.BearerToken);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
         using var document = await SendAsync(request, HttpStatusCode.Created);
         return document.RootElement.GetProperty("status").GetProperty("token").GetString()!;
     }
 
     private async Task<string> StsAsync(string subjectToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, google.StsTokenUrl)
+        using var request = new HttpRequestMessage(HttpMethod.Post, sts)
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
             {
@@ -80,7 +81,7 @@ internal sealed class UpstreamFloor(KubernetesTestServer kube, GoogleTestServer 
     private async Task GenerateAccessTokenAsync(string serviceAccount, string federatedToken)
     {
         var body = JsonSerializer.Serialize(new { delegates = Array.Empty<string>(), scope = new[] { Scope }, lifetime = "3600s" });
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(google.IamCredentialsBaseUrl, $"v1/projects/-/serviceAccounts/{serviceAccount}:generateAccessToken"))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(iamCredentials, $"v1/projects/-/serviceAccounts/{serviceAccount}:generateAccessToken"))
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
