@@ -28,6 +28,8 @@ internal static class ColdPathBenchmark
         var numbers = args.Where(a => !a.Contains('=', StringComparison.Ordinal)).ToArray();
         var requests = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 200;
         var warmup = numbers.Length > 1 ? int.Parse(numbers[1], CultureInfo.InvariantCulture) : 100;
+        if (requests < 1 || warmup < 0)
+            throw new ArgumentOutOfRangeException(nameof(args), $"coldpath [requests] [warm-up]: at least 1 request and no negative warm-up (given {requests} and {warmup}).");
         var environment = args.Where(a => a.Contains('=', StringComparison.Ordinal)).Select(a => a.Split('=', 2)).ToDictionary(a => a[0], a => a[1]);
         if (Environment.ProcessorCount >= 2 && OperatingSystem.IsLinux())
             Process.GetCurrentProcess().ProcessorAffinity = 1 << int.Parse(FloorsBenchmark.LoadCore, CultureInfo.InvariantCulture);
@@ -106,7 +108,8 @@ internal static class ColdPathBenchmark
             {
                 if (i == warmup)
                 {
-                    // The cold path's code has tiered up (the JIT's tier-1 work is a warm-up cost, not a per-request one).
+                    // By now the JIT has tiered most of the path up: its tier-1 work is a cost of the first cold requests after
+                    // start (measured with warm-up 0), not of every one.
                     metricsBefore = await ServerCallTimes.ScrapeAsync(admin);
                     cpuBefore = ProcessCpu.Milliseconds(proxy.Id);
                     connectionsBefore = google.ConnectionsSeen;

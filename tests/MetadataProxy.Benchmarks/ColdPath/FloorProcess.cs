@@ -30,7 +30,7 @@ internal sealed class FloorProcess(Process process) : IDisposable
     {
         await process.StandardInput.WriteLineAsync($"{pod.Namespace} {pod.Name} {pod.Uid} {pod.GoogleServiceAccount}");
         await process.StandardInput.FlushAsync();
-        var line = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException($"the floor process exited ({process.ExitCode})");
+        var line = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("the floor process closed its output (it exited)");
         var fields = line.Split(' ');
         if (fields[0] != "ok")
             throw new InvalidOperationException("floor: " + line);
