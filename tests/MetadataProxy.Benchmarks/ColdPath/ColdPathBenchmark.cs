@@ -111,7 +111,7 @@ internal static class ColdPathBenchmark
                     // By now the JIT has tiered most of the path up: its tier-1 work is a cost of the first cold requests after
                     // start (measured with warm-up 0), not of every one.
                     metricsBefore = await ServerCallTimes.ScrapeAsync(admin);
-                    cpuBefore = ProcessCpu.Milliseconds(proxy.Id);
+                    cpuBefore = proxy.CpuMilliseconds();
                     connectionsBefore = google.ConnectionsSeen;
                     trace = Profiler.Attach(proxy, "coldpath", Math.Max(3, requests / 40));
                     Console.WriteLine($"warm-up done, measuring; load average {FloorsBenchmark.LoadAverage()}");
@@ -132,7 +132,7 @@ internal static class ColdPathBenchmark
             }
 
             trace?.Dispose();
-            var cpu = (ProcessCpu.Milliseconds(proxy.Id) - cpuBefore) / requests;
+            var cpu = (proxy.CpuMilliseconds() - cpuBefore) / requests;
             var metricsAfter = await ServerCallTimes.ScrapeAsync(admin);
             Report(measured, metricsBefore!, metricsAfter);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server CPU (user + system) per cold request: {cpu:0.00} ms; " +
