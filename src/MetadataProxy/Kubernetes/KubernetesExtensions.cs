@@ -37,6 +37,7 @@ internal static class KubernetesExtensions
         builder.Services.AddSingleton<IKubernetes>(sp =>
             new k8s.Kubernetes(KubernetesClientFactory.Configuration(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value)));
         builder.Services.AddSingleton<KubernetesCallLimiter>();
+        builder.Services.AddSingleton<WarningEvents>();
         builder.Services.AddSingleton<RefusalEvents>();
         builder.Services.AddSingleton<PodIndex>();
         builder.Services.AddSingleton<PodEvents>();
