@@ -43,6 +43,7 @@ internal static class KubernetesExtensions
             return client;
         });
         builder.Services.AddSingleton<KubernetesCallLimiter>();
+        builder.Services.AddSingleton<WarningEvents>();
         builder.Services.AddSingleton<RefusalEvents>();
         builder.Services.AddSingleton<PodIndex>();
         builder.Services.AddSingleton<PodEvents>();

@@ -207,6 +207,18 @@ internal sealed class ProxyMetrics
     // Pull-secret controller (issue 13). Created on first use: only that mode exports them.
     private Counter? _pullSecretRefreshes;
     private Counter? _pullSecretConflicts;
+    private Counter? _pullSecretAccountWatchEnds;
+    private Counter? _eventsDropped;
+
+    /// <summary>The ServiceAccount watch ended or its list failed: closed (resumed), expired (relisted), failed or list_failed (backed off).</summary>
+    public void PullSecretAccountWatchEnded(string reason) =>
+        (_pullSecretAccountWatchEnds ??= _factory.CreateCounter("metadata_proxy_pull_secret_account_watch_ends_total",
+            "Ends of the pull-secret controller's ServiceAccount list/watch, by reason (closed, expired, failed, list_failed).", "reason")).WithLabels(reason).Inc();
+
+    /// <summary>A Warning Event not written because the queue of Events waiting for the API server was full.</summary>
+    public void KubernetesEventDropped() =>
+        (_eventsDropped ??= _factory.CreateCounter("metadata_proxy_kubernetes_events_dropped_total",
+            "Warning Events dropped because too many already waited to be written to a slow API server.")).Inc();
 
     /// <summary>One refresh of a pull Secret's credential: ok, or why not (kubernetes_refused, kubernetes_unavailable, google_rejected, google_unavailable, too_short).</summary>
     public void PullSecretRefresh(string outcome) =>

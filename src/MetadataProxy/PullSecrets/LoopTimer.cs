@@ -15,6 +15,29 @@ internal sealed class LoopTimer
     /// <summary>When the sleeping loop wakes; null while it works (or waits for something other than time).</summary>
     public DateTimeOffset? WakesAt => Interlocked.Read(ref _wakeTicks) is >= 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
+    /// <summary>Sleeps for <paramref name="wait"/>, or less when <paramref name="wake"/> completes first (a watch event).</summary>
+    public async Task SleepAsync(TimeSpan wait, TimeProvider time, Task wake, CancellationToken cancellationToken)
+    {
+        if (wake.IsCompleted)
+            return;
+        using var early = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sleeping = SleepAsync(wait, time, early.Token);
+        if (await Task.WhenAny(sleeping, wake) != wake)
+        {
+            await sleeping;
+            return;
+        }
+
+        await early.CancelAsync(); // woken early: the timer is disarmed, and WakesAt cleared, before the loop works
+        try
+        {
+            await sleeping;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
     public async Task SleepAsync(TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
     {
         var wake = time.GetUtcNow() + wait;

@@ -1,22 +1,28 @@
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using MetadataProxy.Kubernetes;
 using MetadataProxy.Operations;
+using MetadataProxy.Pods;
 using Microsoft.Extensions.Options;
 
 namespace MetadataProxy.PullSecrets;
 
 /// <summary>
-/// The leader's loop: every <c>ResyncInterval</c> it lists the ServiceAccounts and looks at each; in between it wakes
-/// when an account's Secret is due (half its token's life, or a retry). It writes only inside a term of the
-/// <see cref="LeaseElector"/>; a new term starts from what the Secrets themselves say.
+/// The leader's loop. It lists the ServiceAccounts (in chunks) and watches them from the list's resourceVersion
+/// (<see cref="AccountFeed"/>): an added or changed account is looked at as soon as its event arrives, a deleted one
+/// is forgotten (its Secret is owned by it). In between it wakes when an account's Secret is due (half its token's
+/// life, or a retry). A watch that ends resumes from the last resourceVersion; 410 relists; failures back off with
+/// jitter. Every <c>ResyncInterval</c> it looks at every account it knows again (client-go's resync: from what the
+/// list and watch delivered, without asking the API server), the safety net for a pass that went wrong. It writes
+/// only inside a term of the <see cref="LeaseElector"/>; a new term starts from what the Secrets themselves say.
 /// </summary>
 internal sealed partial class PullSecretController(
     LeaseElector elector,
     IKubernetes client,
     PullSecretReconciler reconciler,
     ProxyMetrics metrics,
-    RetryJitter jitter,
+    WatchJitter jitter,
     IOptions<PullSecretsOptions> options,
     TimeProvider time,
     ILogger<PullSecretController> logger) : BackgroundService
@@ -52,37 +58,75 @@ internal sealed partial class PullSecretController(
 
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(term, stoppingToken);
             _accounts.Clear();
-            await LeadAsync(linked.Token);
+            using (var feed = new AccountFeed(client, options.Value.ListPageSize))
+                await LeadAsync(feed, linked.Token);
             Volatile.Write(ref _published, []);
         }
     }
 
-    private async Task LeadAsync(CancellationToken term)
+    private async Task LeadAsync(AccountFeed feed, CancellationToken term)
     {
-        IList<V1ServiceAccount> known = [];
-        var nextResync = time.GetUtcNow();
-        var listFailures = 0;
+        var backoff = new Backoff(options.Value.RetryDelay, options.Value.RetryDelayMax, jitter.Next);
+        DateTimeOffset? relistAt = time.GetUtcNow();
+        var resyncAt = time.GetUtcNow() + options.Value.ResyncInterval;
+        DateTimeOffset? rewatchAt = null;
         while (!term.IsCancellationRequested)
         {
             var now = time.GetUtcNow();
-            var resync = now >= nextResync;
             try
             {
-                if (resync)
+                var resync = now >= resyncAt || relistAt <= now;
+                if (relistAt <= now)
                 {
-                    known = (await client.CoreV1.ListServiceAccountForAllNamespacesAsync(cancellationToken: term)).Items;
-                    listFailures = 0;
-                    nextResync = now + options.Value.ResyncInterval;
+                    rewatchAt = null;
+                    var count = await feed.ListAsync(term);
+                    backoff.Reset();
+                    relistAt = null;
+                    Log.Listed(logger, count);
+                    feed.StartWatch(term);
+                }
+                else if (rewatchAt <= now)
+                {
+                    rewatchAt = null;
+                    feed.StartWatch(term);
                 }
 
-                await PassAsync(known, resync, now, term);
+                var changes = feed.Take();
+                if (changes.Heard)
+                    backoff.Reset();
+                switch (changes.Ended)
+                {
+                    case WatchEnd.ExpiredEnd:
+                        metrics.PullSecretAccountWatchEnded("expired");
+                        Log.Expired(logger);
+                        relistAt = now;
+                        break;
+                    case WatchEnd.FailedEnd failed:
+                        metrics.PullSecretAccountWatchEnded("failed");
+                        var delay = Delay(backoff, failed.Error);
+                        Log.WatchFailed(logger, failed.Error.Message, delay.TotalSeconds);
+                        rewatchAt = now + delay;
+                        break;
+                    case WatchEnd.ClosedEnd:
+                        metrics.PullSecretAccountWatchEnded("closed");
+                        feed.StartWatch(term);
+                        break;
+                }
+
+                foreach (var gone in changes.Deleted)
+                    _accounts.Remove(gone);
+                if (resync)
+                    resyncAt = now + options.Value.ResyncInterval;
+                await PassAsync(feed, resync ? feed.All() : changes.Changed, resync, now, term);
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
-                                          || (e is OperationCanceledException && !term.IsCancellationRequested))
+            catch (Exception e) when (!term.IsCancellationRequested)
             {
-                listFailures++;
-                nextResync = time.GetUtcNow() + jitter.Delay(listFailures, options.Value.RetryDelay, options.Value.RetryDelayMax);
-                Log.ListFailed(logger, e.Message);
+                // Any failure (HTTP, a client-side timeout, a bad payload) is retried: a background loop must never stop the host.
+                metrics.PullSecretAccountWatchEnded("list_failed");
+                var delay = Delay(backoff, e);
+                relistAt = time.GetUtcNow() + delay; // a failed list, or a loop that failed otherwise: start over from a list
+                rewatchAt = null;
+                Log.ListFailed(logger, e.Message, delay.TotalSeconds);
             }
             catch (OperationCanceledException) when (term.IsCancellationRequested)
             {
@@ -90,13 +134,13 @@ internal sealed partial class PullSecretController(
             }
 
             Volatile.Write(ref _published, [.. _accounts.Values]);
-            var wake = _accounts.Values.Select(a => a.DueAt).Append(nextResync).Min();
+            var wake = _accounts.Values.Select(a => a.DueAt).Append(resyncAt).Append(relistAt ?? DateTimeOffset.MaxValue).Append(rewatchAt ?? DateTimeOffset.MaxValue).Min();
             var wait = wake - time.GetUtcNow();
             if (wait <= TimeSpan.Zero)
                 continue;
             try
             {
-                await Timer.SleepAsync(wait, time, term);
+                await Timer.SleepAsync(wait, time, feed.Wake, term);
             }
             catch (OperationCanceledException)
             {
@@ -105,47 +149,72 @@ internal sealed partial class PullSecretController(
         }
     }
 
-    /// <summary>Each account that is due, or every one on a resync; accounts that are gone are forgotten (their Secret is owned by them).</summary>
-    private async Task PassAsync(IList<V1ServiceAccount> accounts, bool resync, DateTimeOffset now, CancellationToken term)
+    /// <summary>The next back-off step, or longer when a throttling API server said when to come back.</summary>
+    private static TimeSpan Delay(Backoff backoff, Exception error)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var account in accounts)
+        var delay = backoff.Next();
+        return RetryAfter.Of(error) is { } asked && asked > delay ? asked : delay;
+    }
+
+    /// <summary>The accounts that changed and those that are due, or every one on a resync (forgetting any that are gone).</summary>
+    private async Task PassAsync(AccountFeed feed, IReadOnlyList<V1ServiceAccount> changed, bool resync, DateTimeOffset now, CancellationToken term)
+    {
+        var look = changed.ToDictionary(AccountFeed.KeyOf, StringComparer.Ordinal);
+        if (resync)
         {
-            var key = $"{account.Metadata.NamespaceProperty}/{account.Metadata.Name}";
-            seen.Add(key);
-            var previous = _accounts.GetValueOrDefault(key);
-            if (!resync && (previous is null || previous.DueAt > now))
-                continue;
-            try
+            foreach (var gone in _accounts.Keys.Where(k => !look.ContainsKey(k)).ToList())
+                _accounts.Remove(gone);
+        }
+        else
+        {
+            foreach (var (key, _) in _accounts.Where(a => a.Value.DueAt <= now && !look.ContainsKey(a.Key)).ToList())
             {
-                var state = await reconciler.ReconcileAsync(account, previous, managedBefore: previous is not null, term);
-                if (state is null)
-                    _accounts.Remove(key);
+                if (feed.Find(key) is { } account)
+                    look[key] = account;
                 else
-                    _accounts[key] = state;
-            }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
-                                          || (e is OperationCanceledException && !term.IsCancellationRequested))
-            {
-                var failures = (previous?.Failures ?? 0) + 1;
-                metrics.PullSecretRefresh("kubernetes_unavailable");
-                Log.AccountFailed(logger, key, e.Message);
-                _accounts[key] = new AccountState(PullSecretState.Failing, time.GetUtcNow() + jitter.Delay(failures, options.Value.RetryDelay, options.Value.RetryDelayMax),
-                    failures, previous?.ExpiresAt, previous?.Fingerprint ?? "");
+                    _accounts.Remove(key);
             }
         }
 
-        if (resync)
+        foreach (var (key, account) in look)
+            await ReconcileAsync(key, account, term);
+    }
+
+    private async Task ReconcileAsync(string key, V1ServiceAccount account, CancellationToken term)
+    {
+        var previous = _accounts.GetValueOrDefault(key);
+        try
         {
-            foreach (var gone in _accounts.Keys.Where(k => !seen.Contains(k)).ToList())
-                _accounts.Remove(gone);
+            var state = await reconciler.ReconcileAsync(account, previous, managedBefore: previous is not null, term);
+            if (state is null)
+                _accounts.Remove(key);
+            else
+                _accounts[key] = state;
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
+                                      || (e is OperationCanceledException && !term.IsCancellationRequested))
+        {
+            var failures = (previous?.Failures ?? 0) + 1;
+            metrics.PullSecretRefresh("kubernetes_unavailable");
+            Log.AccountFailed(logger, key, e.Message);
+            _accounts[key] = new AccountState(PullSecretState.Failing, time.GetUtcNow() + Backoff.Delay(failures, options.Value.RetryDelay, options.Value.RetryDelayMax, jitter.Next()),
+                failures, previous?.ExpiresAt, previous?.Fingerprint ?? "");
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list ServiceAccounts: {Error}")]
-        public static partial void ListFailed(ILogger logger, string error);
+        [LoggerMessage(Level = LogLevel.Information, Message = "Listed {Count} ServiceAccounts; watching them from here")]
+        public static partial void Listed(ILogger logger, int count);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list ServiceAccounts: {Error}; retrying in {DelaySeconds:0.0} s")]
+        public static partial void ListFailed(ILogger logger, string error, double delaySeconds);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "ServiceAccount watch expired (410); relisting")]
+        public static partial void Expired(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "ServiceAccount watch failed: {Error}; resuming in {DelaySeconds:0.0} s")]
+        public static partial void WatchFailed(ILogger logger, string error, double delaySeconds);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Could not bring the pull Secret of {Account} up to date: {Error}")]
         public static partial void AccountFailed(ILogger logger, string account, string error);

@@ -3,7 +3,9 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using MetadataProxy.Identity;
+using MetadataProxy.Kubernetes;
 using MetadataProxy.Operations;
+using MetadataProxy.Pods;
 using MetadataProxy.ServiceAccounts;
 using MetadataProxy.Tokens;
 using Microsoft.Extensions.Options;
@@ -23,7 +25,7 @@ internal sealed partial class PullSecretReconciler(
     AccountReferences references,
     AccountEvents events,
     ProxyMetrics metrics,
-    RetryJitter jitter,
+    WatchJitter jitter,
     IOptions<PullSecretsOptions> options,
     TimeProvider time,
     ILogger<PullSecretReconciler> logger)
@@ -49,7 +51,7 @@ internal sealed partial class PullSecretReconciler(
         if (optIn is PullSecretOptIn.Invalid invalid || google is null)
         {
             var problem = (optIn as PullSecretOptIn.Invalid)?.Problem ?? annotationProblem!;
-            await events.WarnAsync(account, "PullSecretAnnotationInvalid", $"No image pull Secret is kept for this account: {problem}.", term);
+            events.Warn(account, "PullSecretAnnotationInvalid", $"No image pull Secret is kept for this account: {problem}.");
             return Refused(previous, now);
         }
 
@@ -62,8 +64,8 @@ internal sealed partial class PullSecretReconciler(
         var secret = await SecretAsync(account, secretName, term);
         if (secret is null)
         {
-            await events.WarnAsync(account, "PullSecretNameTaken",
-                $"Secret {secretName} exists and is not managed by metadata-proxy: rename or delete it to get an image pull Secret for this account.", term);
+            events.Warn(account, "PullSecretNameTaken",
+                $"Secret {secretName} exists and is not managed by metadata-proxy: rename or delete it to get an image pull Secret for this account.");
             return Refused(previous, now);
         }
 
@@ -86,7 +88,7 @@ internal sealed partial class PullSecretReconciler(
         if (token is null)
         {
             var failures = (previous?.Failures ?? 0) + 1;
-            var retryAt = time.GetUtcNow() + jitter.Delay(failures, options.Value.RetryDelay, options.Value.RetryDelayMax);
+            var retryAt = time.GetUtcNow() + Backoff.Delay(failures, options.Value.RetryDelay, options.Value.RetryDelayMax, jitter.Next());
             Log.RefreshFailed(logger, account.Metadata.NamespaceProperty, account.Metadata.Name, outcome, failures);
             return new AccountState(PullSecretState.Failing, retryAt, failures, record.ExpiresAt is { } held && held > now ? held : null, fingerprint);
         }
@@ -103,7 +105,7 @@ internal sealed partial class PullSecretReconciler(
     /// <summary>Half the credential's life: by then a Secret still holds a token with half of it left.</summary>
     private static DateTimeOffset HalfLife(DateTimeOffset issued, DateTimeOffset expires) => issued + ((expires - issued) / 2);
 
-    /// <summary>Looked at again on the next resync (an owner's fix is an annotation change, which the list brings).</summary>
+    /// <summary>Looked at again on the next resync, or at once when the account changes (an owner's fix is an annotation change, which the watch brings).</summary>
     private AccountState Refused(AccountState? previous, DateTimeOffset now) =>
         new(PullSecretState.Refused, now + options.Value.ResyncInterval, previous?.Failures ?? 0, previous?.ExpiresAt is { } held && held > now ? held : null, "");
 
@@ -151,8 +153,8 @@ internal sealed partial class PullSecretReconciler(
             case TokenOutcome.AccessToken:
                 return ("too_short", null);
             case TokenOutcome.Refused { Reason: TokenRefusal.UpstreamRejected } rejected:
-                await events.WarnAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = caller.KubernetesServiceAccount, NamespaceProperty = caller.Namespace, Uid = caller.ServiceAccountUid } },
-                    "PullSecretCredentialRefused", $"Google refused this account's registry credential (is it bound to its Google service account?): {rejected.Message}", term);
+                events.Warn(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = caller.KubernetesServiceAccount, NamespaceProperty = caller.Namespace, Uid = caller.ServiceAccountUid } },
+                    "PullSecretCredentialRefused", $"Google refused this account's registry credential (is it bound to its Google service account?): {rejected.Message}");
                 return ("google_rejected", null);
             default:
                 return ("google_unavailable", null);

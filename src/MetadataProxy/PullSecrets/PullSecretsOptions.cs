@@ -22,8 +22,15 @@ internal sealed class PullSecretsOptions
     /// <summary>How often the leader renews and a follower looks at the Lease.</summary>
     public TimeSpan RetryPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How often every ServiceAccount is looked at, whatever is due: opt-ins and opt-outs take effect within it.</summary>
-    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How often the ServiceAccounts are listed again and every one looked at, whatever is due. Opt-ins and opt-outs
+    /// arrive through the watch at once; this is only the safety net for an event the watch never delivered, and a
+    /// relist costs the API server a full read of every account, so it is minutes, not seconds.
+    /// </summary>
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>ServiceAccounts per list request (<c>limit</c>); the list follows <c>continue</c> until it has them all.</summary>
+    public int ListPageSize { get; set; } = 500;
 
     /// <summary>Registry host patterns of an account annotated <c>"true"</c>, beside the gcr.io family (<c>europe-docker.pkg.dev;us-docker.pkg.dev</c>).</summary>
     public string? Registries { get; set; }

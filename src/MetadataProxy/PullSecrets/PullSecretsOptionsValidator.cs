@@ -21,7 +21,9 @@ internal sealed class PullSecretsOptionsValidator : IValidateOptions<PullSecrets
         if (options.RetryPeriod < TimeSpan.FromMilliseconds(100))
             problems.Add($"PullSecrets:RetryPeriod {options.RetryPeriod} must be at least 00:00:00.1 (default 00:00:02).");
         if (options.ResyncInterval < TimeSpan.FromSeconds(1) || options.ResyncInterval > TimeSpan.FromHours(1))
-            problems.Add($"PullSecrets:ResyncInterval {options.ResyncInterval} must be between 00:00:01 and 01:00:00 (default 00:00:30).");
+            problems.Add($"PullSecrets:ResyncInterval {options.ResyncInterval} must be between 00:00:01 and 01:00:00 (default 00:10:00).");
+        if (options.ListPageSize is < 1 or > 10_000)
+            problems.Add($"PullSecrets:ListPageSize {options.ListPageSize} must be between 1 and 10000 (default 500).");
         if (options.RetryDelay < TimeSpan.FromMilliseconds(100) || options.RetryDelayMax < options.RetryDelay || options.RetryDelayMax > TimeSpan.FromMinutes(10))
             problems.Add($"PullSecrets:RetryDelay {options.RetryDelay} must be at least 00:00:00.1 and at most PullSecrets:RetryDelayMax ({options.RetryDelayMax}), itself at most 00:10:00.");
         if (options.MinimumLifetime < TimeSpan.FromMinutes(5) || options.MinimumLifetime > TimeSpan.FromMinutes(30))

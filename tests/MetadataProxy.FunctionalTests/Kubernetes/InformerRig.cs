@@ -70,7 +70,7 @@ internal sealed class InformerRig : IAsyncDisposable
         var node = new NodeInfo();
         return new KubernetesCallerResolver(Index, Informer, new PodLister(Client, limiter, kubernetes, Clock), accounts, node,
             new NodeIdentity(accounts, Microsoft.Extensions.Options.Options.Create(new NodeIdentityOptions()), node, kubernetes),
-            identityOptions, kubernetes, Clock, Metrics, new RefusalEvents(Client, kubernetes, Clock, NullLogger<RefusalEvents>.Instance));
+            identityOptions, kubernetes, Clock, Metrics, new RefusalEvents(new WarningEvents(Client, Metrics, Clock, NullLogger<WarningEvents>.Instance), kubernetes));
     }
 
     public Task StartInformerAsync() => Informer.StartAsync(TestContext.Current.CancellationToken);

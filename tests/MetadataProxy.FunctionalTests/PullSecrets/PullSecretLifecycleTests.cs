@@ -152,7 +152,8 @@ public sealed class PullSecretLifecycleTests
         Assert.NotNull(lab.SecretOf(Ns, "plain"));
 
         lab.Kube.UpdateServiceAccount(Ns, "plain", sa => sa.Metadata.Annotations.Remove(PullSecretOptIn.AnnotationKey));
-        await lab.AdvanceAsync(TimeSpan.FromSeconds(30)); // one resync
+        await PullSecretsLab.WaitUntilAsync(() => lab.SecretOf(Ns, "plain") is null); // the watch brings it: no clock needed
+        await lab.SettleAsync();
 
         Assert.Null(lab.SecretOf(Ns, "plain"));
         Assert.Equal(["docker-hub"], lab.Kube.GetServiceAccount(Ns, "plain")!.ImagePullSecrets.Select(r => r.Name).ToList());
@@ -193,7 +194,7 @@ public sealed class PullSecretLifecycleTests
         await lab.SettleAsync();
 
         lab.Kube.DeleteServiceAccount(Ns, "plain");
-        await lab.AdvanceAsync(TimeSpan.FromSeconds(30));
+        await PullSecretsLab.WaitForMetricAsync(replica, "metadata_proxy_pull_secrets{state=\"current\"}", v => v == 0);
 
         Assert.Null(lab.SecretOf(Ns, "plain"));
         Assert.Equal(0, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secrets{state=\"current\"}"));

@@ -17,7 +17,8 @@ public sealed class PullSecretRefusalTests
         await lab.SettleAsync();
 
         Assert.Null(lab.SecretOf(Ns, "typo"));
-        var warning = Assert.Single(lab.Kube.EventsCreated, e => e.Reason == "PullSecretAnnotationInvalid");
+        var warning = await lab.EventAsync("PullSecretAnnotationInvalid");
+        Assert.Single(lab.Kube.EventsCreated);
         Assert.Equal(("Warning", "ServiceAccount", "typo", account.Metadata.Uid), (warning.Type, warning.InvolvedObject.Kind, warning.InvolvedObject.Name, warning.InvolvedObject.Uid));
         Assert.Contains("'europe-docker.pkg.dev/path' is not a registry host pattern", warning.Message, StringComparison.Ordinal);
         Assert.Equal(1, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secrets{state=\"refused\"}"));
@@ -32,7 +33,7 @@ public sealed class PullSecretRefusalTests
         await lab.SettleAsync();
 
         Assert.Null(lab.SecretOf(Ns, "greedy"));
-        Assert.Contains(lab.Kube.EventsCreated, e => e.Reason == "PullSecretAnnotationInvalid" && e.Message.Contains("would match registries of anyone", StringComparison.Ordinal));
+        Assert.Contains("would match registries of anyone", (await lab.EventAsync("PullSecretAnnotationInvalid")).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -46,7 +47,7 @@ public sealed class PullSecretRefusalTests
         var secret = lab.SecretOf(Ns, "unbound")!;
         Assert.Empty(PullSecretsLab.Auths(secret)); // the placeholder the token was bound to: no credential
         Assert.Null(lab.Kube.GetServiceAccount(Ns, "unbound")!.ImagePullSecrets);
-        Assert.Contains(lab.Kube.EventsCreated, e => e.Reason == "PullSecretCredentialRefused" && e.InvolvedObject.Name == "unbound");
+        Assert.Equal("Warning", (await lab.EventAsync("PullSecretCredentialRefused", "unbound")).Type);
         Assert.True(await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secret_refresh_total{outcome=\"google_rejected\"}") >= 1);
     }
 
@@ -66,7 +67,7 @@ public sealed class PullSecretRefusalTests
 
         Assert.Equal(foreign.Metadata.ResourceVersion, lab.SecretOf(Ns, "plain")!.Metadata.ResourceVersion);
         Assert.Null(lab.Kube.GetServiceAccount(Ns, "plain")!.ImagePullSecrets);
-        Assert.Contains(lab.Kube.EventsCreated, e => e.Reason == "PullSecretNameTaken");
+        Assert.Equal("plain", (await lab.EventAsync("PullSecretNameTaken")).InvolvedObject.Name);
     }
 
     [Fact]

@@ -166,6 +166,25 @@ internal sealed class PullSecretsLab : IAsyncDisposable
         return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Waits (in real time, the clock standing still) until the series satisfies <paramref name="condition"/>.</summary>
+    public static async Task WaitForMetricAsync(Replica replica, string series, Func<double, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition(await MetricAsync(replica, series)))
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"{series} did not reach the expected value in time");
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>The Warning Event with this reason, once written (Events are written off the controller's loop).</summary>
+    public async Task<Corev1Event> EventAsync(string reason, string? account = null)
+    {
+        await WaitUntilAsync(() => Kube.EventsCreated.Any(e => e.Reason == reason && (account is null || e.InvolvedObject.Name == account)));
+        return Kube.EventsCreated.First(e => e.Reason == reason && (account is null || e.InvolvedObject.Name == account));
+    }
+
     public async Task StopAsync(Replica replica)
     {
         _replicas.Remove(replica);

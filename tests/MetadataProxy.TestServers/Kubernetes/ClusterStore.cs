@@ -1,24 +1,20 @@
+using k8s;
 using k8s.Models;
 
 namespace MetadataProxy.TestServers.Kubernetes;
 
-/// <summary>The cluster's objects, the retained pod history and the open pod watches, behind one lock so that
-/// every write reaches every watch in resourceVersion order.</summary>
+/// <summary>The cluster's objects, the watch caches (retained history and open watches) of pods and ServiceAccounts,
+/// behind one lock so that every write reaches every watch in resourceVersion order.</summary>
 internal sealed partial class ClusterStore
 {
-    private const int HistoryCapacity = 10_000;
-
     private readonly Lock _gate = new();
     private readonly ResourceVersionCounter _counter = new();
     private readonly ObjectTable<V1Pod> _pods;
     private readonly ObjectTable<V1ServiceAccount> _serviceAccounts;
     private readonly ObjectTable<V1Node> _nodes;
-    private readonly List<PodChange> _history = [];
-    private readonly List<PodWatch> _watches = [];
+    private readonly WatchHistory<V1Pod> _podHistory = new();
+    private readonly WatchHistory<V1ServiceAccount> _accountHistory = new();
     private readonly CountWaiters _watchCountWaiters = new();
-
-    // Watching from a resourceVersion below this one is "too old" (etcd compacted it away).
-    private long _oldestWatchable;
 
     public ClusterStore(Func<DateTimeOffset> now)
     {
@@ -35,16 +31,20 @@ internal sealed partial class ClusterStore
         {
             lock (_gate)
             {
-                return _watches.Count;
+                return OpenWatchCount;
             }
         }
     }
+
+    private int OpenWatchCount => _podHistory.Watches.Count + _accountHistory.Watches.Count;
+
+    private IEnumerable<IObjectWatch> AllWatches => _podHistory.Watches.Concat<IObjectWatch>(_accountHistory.Watches);
 
     public Task WhenOpenWatches(Func<int, bool> condition)
     {
         lock (_gate)
         {
-            return _watchCountWaiters.WaitAsync(_watches.Count, condition);
+            return _watchCountWaiters.WaitAsync(OpenWatchCount, condition);
         }
     }
 
@@ -53,7 +53,7 @@ internal sealed partial class ClusterStore
         lock (_gate)
         {
             var added = _pods.Add(Normalize(KubeObjects.Clone(pod)));
-            Record(new PodChange(Rv(added), null, added));
+            _podHistory.Record(new ObjectChange<V1Pod>(Rv(added), null, added));
             return KubeObjects.Clone(added);
         }
     }
@@ -63,7 +63,7 @@ internal sealed partial class ClusterStore
         lock (_gate)
         {
             var (before, after) = _pods.Update(ns, name, p => Normalize(Mutated(p, mutate)));
-            Record(new PodChange(Rv(after), before, after));
+            _podHistory.Record(new ObjectChange<V1Pod>(Rv(after), before, after));
             return KubeObjects.Clone(after);
         }
     }
@@ -73,7 +73,7 @@ internal sealed partial class ClusterStore
         lock (_gate)
         {
             var final = _pods.Delete(ns, name);
-            Record(new PodChange(Rv(final), final, null));
+            _podHistory.Record(new ObjectChange<V1Pod>(Rv(final), final, null));
         }
     }
 
@@ -96,42 +96,33 @@ internal sealed partial class ClusterStore
 
     /// <summary>Queues what the watch must see first (synthetic ADDED for a watch without a resourceVersion, the
     /// retained history after it otherwise) and registers it; or returns the 410 Status when that history is gone.</summary>
-    public V1Status? StartWatch(PodWatch watch, long? from)
+    public V1Status? StartWatch<T>(ObjectWatch<T> watch, long? from)
+        where T : class, IKubernetesObject<V1ObjectMeta>, new()
     {
         lock (_gate)
         {
-            if (from is not { } since || since == 0)
+            var expired = watch switch
             {
-                foreach (var pod in _pods.Items.Where(watch.Matches).OrderBy(Rv))
-                {
-                    watch.SendInitial(pod);
-                }
-            }
-            else if (since < _oldestWatchable)
+                ObjectWatch<V1Pod> pods => _podHistory.Start(pods, from, _pods.Items),
+                ObjectWatch<V1ServiceAccount> accounts => _accountHistory.Start(accounts, from, _serviceAccounts.Items),
+                _ => throw new NotSupportedException($"no watch cache for {typeof(T).Name}"),
+            };
+            if (expired is null)
             {
-                return KubeStatus.Expired(since, _oldestWatchable);
-            }
-            else
-            {
-                foreach (var change in _history.Where(c => c.ResourceVersion > since))
-                {
-                    watch.Send(change);
-                }
+                _watchCountWaiters.Notify(OpenWatchCount);
             }
 
-            _watches.Add(watch);
-            _watchCountWaiters.Notify(_watches.Count);
-            return null;
+            return expired;
         }
     }
 
-    public void StopWatch(PodWatch watch)
+    public void StopWatch(IObjectWatch watch)
     {
         lock (_gate)
         {
-            if (_watches.Remove(watch))
+            if (_podHistory.Stop(watch) || _accountHistory.Stop(watch))
             {
-                _watchCountWaiters.Notify(_watches.Count);
+                _watchCountWaiters.Notify(OpenWatchCount);
             }
         }
     }
@@ -140,10 +131,10 @@ internal sealed partial class ClusterStore
     /// informer has been sent every change up to this moment.</summary>
     public async Task WaitForDeliveryAsync(CancellationToken ct)
     {
-        List<(PodWatch Watch, long Queued)> pending;
+        List<(IObjectWatch Watch, long Queued)> pending;
         lock (_gate)
         {
-            pending = _watches.Select(w => (w, w.Queued)).ToList();
+            pending = AllWatches.Select(w => (w, w.Queued)).ToList();
         }
 
         while (pending.Any(p => p.Watch.Flushed < p.Queued && !p.Watch.Aborted && IsOpen(p.Watch)))
@@ -152,15 +143,15 @@ internal sealed partial class ClusterStore
         }
     }
 
-    private bool IsOpen(PodWatch watch)
+    private bool IsOpen(IObjectWatch watch)
     {
         lock (_gate)
         {
-            return _watches.Contains(watch);
+            return AllWatches.Contains(watch);
         }
     }
 
-    public void SendBookmark(PodWatch watch)
+    public void SendBookmark(IObjectWatch watch)
     {
         lock (_gate)
         {
@@ -172,12 +163,8 @@ internal sealed partial class ClusterStore
     {
         lock (_gate)
         {
-            foreach (var watch in _watches)
-            {
-                watch.Abort();
-            }
-
-            _watches.Clear();
+            _podHistory.AbortAll();
+            _accountHistory.AbortAll();
             _watchCountWaiters.Notify(0);
         }
     }
@@ -188,24 +175,12 @@ internal sealed partial class ClusterStore
     {
         lock (_gate)
         {
-            _oldestWatchable = _counter.Next();
-            _history.Clear();
+            var oldest = _counter.Next();
+            _podHistory.Expire(oldest);
+            _accountHistory.Expire(oldest);
+            _accountPages.Expire(oldest);
         }
     }
-
-    public V1ServiceAccount AddServiceAccount(V1ServiceAccount sa) => Locked(() => KubeObjects.Clone(_serviceAccounts.Add(sa)));
-
-    public V1ServiceAccount UpdateServiceAccount(string ns, string name, Action<V1ServiceAccount> mutate) =>
-        Locked(() => KubeObjects.Clone(_serviceAccounts.Update(ns, name, mutate).After));
-
-    public void DeleteServiceAccount(string ns, string name)
-    {
-        var gone = Locked(() => _serviceAccounts.Delete(ns, name));
-        Secrets.DeleteWhere(s => s.Metadata.NamespaceProperty == ns && s.Metadata.OwnerReferences?.Any(o => o.Uid == gone.Metadata.Uid) == true);
-    }
-
-    public V1ServiceAccount? GetServiceAccount(string ns, string name) =>
-        Locked(() => _serviceAccounts.Find(ns, name) is { } sa ? KubeObjects.Clone(sa) : null);
 
     public V1Node AddNode(V1Node node) => Locked(() => KubeObjects.Clone(_nodes.Add(node)));
 
@@ -237,21 +212,6 @@ internal sealed partial class ClusterStore
         }
 
         return pod;
-    }
-
-    private void Record(PodChange change)
-    {
-        _history.Add(change);
-        if (_history.Count > HistoryCapacity)
-        {
-            _history.RemoveAt(0);
-            _oldestWatchable = _history[0].ResourceVersion - 1;
-        }
-
-        foreach (var watch in _watches)
-        {
-            watch.Send(change);
-        }
     }
 
     private TResult Locked<TResult>(Func<TResult> action)

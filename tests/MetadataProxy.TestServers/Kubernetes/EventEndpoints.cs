@@ -7,8 +7,9 @@ namespace MetadataProxy.TestServers.Kubernetes;
 internal static class EventEndpoints
 {
     public static void MapEvents(this IEndpointRouteBuilder app) =>
-        app.MapPost("/api/v1/namespaces/{ns}/events", async (HttpContext context, ServerCounters counters, string ns) =>
+        app.MapPost("/api/v1/namespaces/{ns}/events", async (HttpContext context, ServerCounters counters, ServerSettings settings, string ns) =>
         {
+            await settings.EventStall.WaitAsync(context.RequestAborted);
             using var reader = new StreamReader(context.Request.Body);
             var created = KubernetesJson.Deserialize<Corev1Event>(await reader.ReadToEndAsync(context.RequestAborted));
             if (created.InvolvedObject is null)

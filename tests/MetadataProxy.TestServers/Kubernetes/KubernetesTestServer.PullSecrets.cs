@@ -2,7 +2,7 @@ using k8s.Models;
 
 namespace MetadataProxy.TestServers.Kubernetes;
 
-/// <summary>Secrets, Leases and ServiceAccount writes, for the pull-secret controller's tests.</summary>
+/// <summary>Secrets, Leases and ServiceAccount list, watch and writes, for the pull-secret controller's tests.</summary>
 public sealed partial class KubernetesTestServer
 {
     public V1Secret? GetSecret(string ns, string name) => _store.Secrets.Get(ns, name);
@@ -24,9 +24,21 @@ public sealed partial class KubernetesTestServer
     /// <summary>The next <paramref name="patches"/> ServiceAccount patches meet a change by another writer first (a real 409).</summary>
     public void InterfereWithServiceAccountPatches(int patches) => _counters.InterfereWithServiceAccountPatches(patches);
 
+    /// <summary>ServiceAccount list requests served so far, every chunk counted.</summary>
     public int ServiceAccountLists => _counters.ServiceAccountLists;
 
+    /// <summary>ServiceAccount watches (<c>watch=true</c>) opened so far.</summary>
+    public int ServiceAccountWatches => _counters.ServiceAccountWatches;
+
     public int ServiceAccountPatches => _counters.ServiceAccountPatches;
+
+    /// <summary>The next <paramref name="lists"/> ServiceAccount list requests answer 500.</summary>
+    public void FailServiceAccountLists(int lists) => _counters.FailServiceAccountLists(lists);
+
+    /// <summary>Event creation hangs (the request is read, then unanswered) until <see cref="ResumeEvents"/>.</summary>
+    public void StallEvents() => _settings.EventStall.On();
+
+    public void ResumeEvents() => _settings.EventStall.Off();
 
     public V1ServiceAccount? GetServiceAccount(string ns, string name) => _store.GetServiceAccount(ns, name);
 

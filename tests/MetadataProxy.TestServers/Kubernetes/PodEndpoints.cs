@@ -1,4 +1,3 @@
-using System.Globalization;
 using k8s.Models;
 
 namespace MetadataProxy.TestServers.Kubernetes;
@@ -34,30 +33,19 @@ internal static class PodEndpoints
             return;
         }
 
-        string? resourceVersion = query["resourceVersion"];
-        long? from = null;
-        if (!string.IsNullOrEmpty(resourceVersion))
-        {
-            if (!KubeObjects.TryParse(resourceVersion, out var parsed))
-            {
-                await KubeResults.WriteStatusAsync(context, KubeStatus.BadRequest($"invalid resource version: {resourceVersion}"));
-                return;
-            }
-
-            from = parsed;
-        }
-
-        if (IsTrue(query["watch"]))
+        var (valid, watch) = await WatchRequest.ReadAsync(context);
+        if (!valid)
+            return;
+        if (watch is not null)
         {
             counters.PodWatch();
             counters.WatchProtocol(context.Request.Protocol);
-            int? timeoutSeconds = int.TryParse(query["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : null;
-            var request = new PodWatchRequest(ns, selector, from, IsTrue(query["allowWatchBookmarks"]), timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
-            await PodWatchStream.RunAsync(context, store, settings, request);
+            await WatchStream.RunAsync<V1Pod>(context, store, settings, watch, "Pod",
+                pod => (ns is null || string.Equals(pod.Metadata.NamespaceProperty, ns, StringComparison.Ordinal)) && selector.Matches(pod));
             return;
         }
 
-        counters.PodList(fromCache: resourceVersion == "0");
+        counters.PodList(fromCache: query["resourceVersion"] == "0");
         var (current, items) = store.ListPods(p => (ns is null || p.Metadata.NamespaceProperty == ns) && selector.Matches(p));
         foreach (var item in items)
         {
@@ -75,7 +63,4 @@ internal static class PodEndpoints
         };
         await KubeResults.Object(list).ExecuteAsync(context);
     }
-
-    /// <summary>Query booleans as Go's strconv.ParseBool reads them.</summary>
-    private static bool IsTrue(string? value) => value is "1" or "t" or "T" or "true" or "TRUE" or "True";
 }

@@ -19,8 +19,10 @@ internal sealed class ServerCounters
     private int _nodePatches;
     private int _tokenReviews;
     private int _serviceAccountLists;
+    private int _serviceAccountWatches;
     private int _serviceAccountPatches;
     private int _serviceAccountInterference;
+    private int _serviceAccountListFailures;
 
     public int PodLists => Volatile.Read(ref _podLists);
 
@@ -77,19 +79,30 @@ internal sealed class ServerCounters
 
     public void ServiceAccountList() => Interlocked.Increment(ref _serviceAccountLists);
 
+    public int ServiceAccountWatches => Volatile.Read(ref _serviceAccountWatches);
+
+    public void ServiceAccountWatch() => Interlocked.Increment(ref _serviceAccountWatches);
+
     public void ServiceAccountPatch() => Interlocked.Increment(ref _serviceAccountPatches);
 
     /// <summary>The next <paramref name="patches"/> ServiceAccount patches find the account changed by another writer first.</summary>
     public void InterfereWithServiceAccountPatches(int patches) => Volatile.Write(ref _serviceAccountInterference, patches);
 
-    public bool TakeServiceAccountInterference()
+    public bool TakeServiceAccountInterference() => TakeOne(ref _serviceAccountInterference);
+
+    /// <summary>The next <paramref name="lists"/> ServiceAccount list requests answer 500 (etcd timing out).</summary>
+    public void FailServiceAccountLists(int lists) => Volatile.Write(ref _serviceAccountListFailures, lists);
+
+    public bool TakeServiceAccountListFailure() => TakeOne(ref _serviceAccountListFailures);
+
+    private static bool TakeOne(ref int left)
     {
         while (true)
         {
-            var left = Volatile.Read(ref _serviceAccountInterference);
-            if (left <= 0)
+            var now = Volatile.Read(ref left);
+            if (now <= 0)
                 return false;
-            if (Interlocked.CompareExchange(ref _serviceAccountInterference, left - 1, left) == left)
+            if (Interlocked.CompareExchange(ref left, now - 1, now) == now)
                 return true;
         }
     }

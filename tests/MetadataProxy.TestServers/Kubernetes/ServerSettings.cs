@@ -17,7 +17,10 @@ internal sealed class ServerSettings
 
     public bool DenyTokenReviews { get; set; }
 
-    public WatchStall WatchStall { get; } = new();
+    public Stall WatchStall { get; } = new();
+
+    /// <summary>While on, Event creation hangs before it is recorded: an API server slow to write Events.</summary>
+    public Stall EventStall { get; } = new();
 
     /// <summary>Set while the server throttles: every API request answers 429 with this Retry-After (seconds).</summary>
     public int? ThrottleRetryAfterSeconds { get; set; }

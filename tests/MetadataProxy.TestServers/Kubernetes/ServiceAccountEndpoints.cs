@@ -6,29 +6,85 @@ using k8s.Models;
 namespace MetadataProxy.TestServers.Kubernetes;
 
 /// <summary>
-/// ServiceAccount list (all namespaces or one) and PATCH with a JSON merge patch (RFC 7386), where
-/// <c>metadata.resourceVersion</c> in the patch is a precondition: 409 when the account has changed since.
+/// ServiceAccount list (all namespaces or one; chunked with <c>limit</c>/<c>continue</c>), watch (<c>watch=true</c>,
+/// from a resourceVersion, with bookmarks, 410 Expired when too old) and PATCH with a JSON merge patch (RFC 7386),
+/// where <c>metadata.resourceVersion</c> in the patch is a precondition: 409 when the account has changed since.
 /// </summary>
 internal static class ServiceAccountEndpoints
 {
     public static void MapServiceAccounts(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/serviceaccounts", (ClusterStore store, ServerCounters counters) => List(store, counters, null));
-        app.MapGet("/api/v1/namespaces/{ns}/serviceaccounts", (ClusterStore store, ServerCounters counters, string ns) => List(store, counters, ns));
+        app.MapGet("/api/v1/serviceaccounts", (HttpContext context, ClusterStore store, ServerSettings settings, ServerCounters counters) =>
+            ListOrWatchAsync(context, store, settings, counters, null));
+        app.MapGet("/api/v1/namespaces/{ns}/serviceaccounts", (HttpContext context, ClusterStore store, ServerSettings settings, ServerCounters counters, string ns) =>
+            ListOrWatchAsync(context, store, settings, counters, ns));
         app.MapMethods("/api/v1/namespaces/{ns}/serviceaccounts/{name}", ["PATCH"], PatchAsync);
     }
 
-    private static IResult List(ClusterStore store, ServerCounters counters, string? ns)
+    private static async Task ListOrWatchAsync(HttpContext context, ClusterStore store, ServerSettings settings, ServerCounters counters, string? ns)
     {
+        var query = context.Request.Query;
+        if (!string.IsNullOrEmpty(query["labelSelector"]) || !string.IsNullOrEmpty(query["fieldSelector"]))
+        {
+            await KubeResults.WriteStatusAsync(context, KubeStatus.BadRequest("selectors on ServiceAccounts are not supported by the Kubernetes test server"));
+            return;
+        }
+
+        var (valid, watch) = await WatchRequest.ReadAsync(context);
+        if (!valid)
+            return;
+        if (watch is not null)
+        {
+            counters.ServiceAccountWatch();
+            await WatchStream.RunAsync<V1ServiceAccount>(context, store, settings, watch, "ServiceAccount",
+                sa => ns is null || string.Equals(sa.Metadata.NamespaceProperty, ns, StringComparison.Ordinal));
+            return;
+        }
+
+        string? resourceVersion = query["resourceVersion"];
+        string? continueToken = query["continue"];
+        if (!string.IsNullOrEmpty(continueToken) && !string.IsNullOrEmpty(resourceVersion))
+        {
+            await KubeResults.WriteStatusAsync(context, KubeStatus.BadRequest("specifying resource version is not allowed when using continue"));
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(query["limit"]) && !int.TryParse(query["limit"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            await KubeResults.WriteStatusAsync(context, KubeStatus.BadRequest($"invalid limit: {query["limit"]}"));
+            return;
+        }
+
+        // resourceVersion=0 is served from the watch cache, which ignores limit and answers everything at once.
+        int? limit = resourceVersion == "0" ? null : int.TryParse(query["limit"], out var l) && l > 0 ? l : null;
         counters.ServiceAccountList();
-        var (version, items) = store.ListServiceAccounts(ns);
-        return KubeResults.Object(new V1ServiceAccountList
+        if (counters.TakeServiceAccountListFailure())
+        {
+            await KubeResults.WriteStatusAsync(context, KubeStatus.Failure(500, "InternalError", "Internal error occurred: etcdserver: request timed out"));
+            return;
+        }
+
+        var (chunk, failure) = store.ListServiceAccounts(ns, limit, continueToken);
+        if (chunk is null)
+        {
+            await KubeResults.WriteStatusAsync(context, failure!);
+            return;
+        }
+
+        foreach (var item in chunk.Items)
+        {
+            // List items travel without kind/apiVersion (kubernetes/kubernetes#3030).
+            item.Kind = null;
+            item.ApiVersion = null;
+        }
+
+        await KubeResults.Object(new V1ServiceAccountList
         {
             ApiVersion = "v1",
             Kind = "ServiceAccountList",
-            Metadata = new V1ListMeta { ResourceVersion = KubeObjects.Format(version) },
-            Items = items,
-        });
+            Metadata = new V1ListMeta { ResourceVersion = KubeObjects.Format(chunk.ResourceVersion), ContinueProperty = chunk.Continue, RemainingItemCount = chunk.RemainingItemCount },
+            Items = chunk.Items,
+        }).ExecuteAsync(context);
     }
 
     private static async Task<IResult> PatchAsync(HttpContext context, ClusterStore store, ServerCounters counters, string ns, string name)

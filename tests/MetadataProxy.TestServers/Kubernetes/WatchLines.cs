@@ -9,12 +9,13 @@ internal static class WatchLines
     public static string Event(string type, object value) => Line(type, KubernetesJson.Serialize(value));
 
     /// <summary>A bookmark carries only the object's kind, apiVersion and metadata.resourceVersion.</summary>
-    public static string Bookmark(long resourceVersion) => Event("BOOKMARK", new V1Pod
+    public static T Bookmark<T>(string kind, long resourceVersion)
+        where T : IKubernetesObject<V1ObjectMeta>, new() => new()
     {
-        Kind = "Pod",
+        Kind = kind,
         ApiVersion = "v1",
         Metadata = new V1ObjectMeta { ResourceVersion = KubeObjects.Format(resourceVersion) },
-    });
+    };
 
     public static string Error(V1Status status) => Line("ERROR", StatusJson.Serialize(status));
 

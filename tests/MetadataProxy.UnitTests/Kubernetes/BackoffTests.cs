@@ -22,4 +22,15 @@ public sealed class BackoffTests
         backoff.Reset();
         Assert.Equal(100, backoff.Next().TotalMilliseconds);
     }
+
+    [Theory]
+    [InlineData(1, 0.0, 2.5)]
+    [InlineData(1, 1.0, 5)]
+    [InlineData(3, 0.5, 15)]
+    [InlineData(10, 1.0, 120)]
+    [InlineData(10, 0.0, 60)]
+    public void Delay_DoublesPerFailureWithJitterInTheUpperHalf_UpToTheMaximum(int failures, double random, double seconds)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Backoff.Delay(failures, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(2), random));
+    }
 }

@@ -22,11 +22,14 @@ public sealed class PullSecretsOptionsValidatorTests
     [InlineData("Scopes", "cloud-platform", "PullSecrets:Scopes 'cloud-platform' must be")]
     [InlineData("Scopes", " ; ", "PullSecrets:Scopes ' ; ' must be")]
     [InlineData("Registries", "gcr.io;*.*", "PullSecrets:Registries: '*.*' would match registries of anyone")]
+    [InlineData("ListPageSize", "0", "PullSecrets:ListPageSize 0 must be between 1 and 10000")]
+    [InlineData("ListPageSize", "10001", "PullSecrets:ListPageSize 10001 must be between 1 and 10000")]
     public void Validate_Invalid_NamesTheSettingAndValue(string property, string value, string expected)
     {
         var options = Valid();
         var target = typeof(PullSecretsOptions).GetProperty(property)!;
-        target.SetValue(options, target.PropertyType == typeof(TimeSpan) ? TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : value);
+        target.SetValue(options, target.PropertyType == typeof(TimeSpan) ? TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture)
+            : target.PropertyType == typeof(int) ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : value);
 
         var result = new PullSecretsOptionsValidator().Validate(null, options);
 

@@ -1,14 +1,17 @@
+using k8s;
+using k8s.Models;
 
 namespace MetadataProxy.TestServers.Kubernetes;
 
-/// <summary>Serves one <c>watch=true</c> request: 200, application/json, chunked, one event per line, flushed per
-/// event, until timeoutSeconds, the client leaves, or the server cuts the connection.</summary>
-internal static class PodWatchStream
+/// <summary>Serves one <c>watch=true</c> request of any kind: 200, application/json, chunked, one event per line,
+/// flushed per event, until timeoutSeconds, the client leaves, or the server cuts the connection.</summary>
+internal static class WatchStream
 {
-    public static async Task RunAsync(HttpContext context, ClusterStore store, ServerSettings settings, PodWatchRequest request)
+    public static async Task RunAsync<T>(HttpContext context, ClusterStore store, ServerSettings settings, WatchRequest request, string kind, Func<T, bool> matches)
+        where T : class, IKubernetesObject<V1ObjectMeta>, new()
     {
         var aborted = context.RequestAborted;
-        var watch = new PodWatch(request.Namespace, request.Selector, context.Abort);
+        var watch = new ObjectWatch<T>(kind, matches, context.Abort);
         var expired = store.StartWatch(watch, request.From);
 
         context.Response.StatusCode = StatusCodes.Status200OK;

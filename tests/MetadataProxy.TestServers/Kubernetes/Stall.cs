@@ -1,8 +1,8 @@
 namespace MetadataProxy.TestServers.Kubernetes;
 
-/// <summary>The "stalled watch" switch: while on, every open watch stream stays open and silent (no event, no
-/// bookmark), as a wedged proxy or a half-dead connection would leave it; lines queue and flow again once off.</summary>
-internal sealed class WatchStall
+/// <summary>A "stalled" switch: while on, whatever waits on it hangs, as behind a wedged proxy or a half-dead
+/// connection (every watch stream open and silent, bookmarks included; Event writes unanswered); it flows again once off.</summary>
+internal sealed class Stall
 {
     private readonly Lock _gate = new();
     private TaskCompletionSource? _released;

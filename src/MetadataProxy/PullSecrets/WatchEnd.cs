@@ -1,0 +1,18 @@
+namespace MetadataProxy.PullSecrets;
+
+/// <summary>How a ServiceAccount watch ended: closed by the server (resume from the last resourceVersion), expired
+/// (410: relist), or failed (back off, then resume).</summary>
+internal abstract record WatchEnd
+{
+    public static readonly WatchEnd Closed = new ClosedEnd();
+
+    public static readonly WatchEnd Expired = new ExpiredEnd();
+
+    public static WatchEnd Failed(Exception error) => new FailedEnd(error);
+
+    internal sealed record ClosedEnd : WatchEnd;
+
+    internal sealed record ExpiredEnd : WatchEnd;
+
+    internal sealed record FailedEnd(Exception Error) : WatchEnd;
+}
