@@ -11,10 +11,12 @@ internal static class ConfigurationProblems
         OptionsValidationException validation => validation.Failures.ToList(),
         AggregateException aggregate => aggregate.InnerExceptions.SelectMany(From).ToList(),
         // The binder's own refusal of a value it cannot convert (an unknown enum name, a malformed duration): the key and
-        // the value are in its message, and the key's own rule follows from the options that use it.
-        InvalidOperationException { InnerException: FormatException format } binding
+        // the value are in its message, and the key's own rule follows from the options that use it. The reflection binder
+        // wraps a FormatException; the source-generated one (EnableConfigurationBindingGenerator, on in a NativeAOT
+        // publish) wraps Enum.Parse's ArgumentException for an unknown enum name.
+        InvalidOperationException { InnerException: { } cause and (FormatException or ArgumentException) } binding
             when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
-            => [$"{binding.Message} {format.Message}"],
+            => [$"{binding.Message} {cause.Message}"],
         _ => [],
     };
 }

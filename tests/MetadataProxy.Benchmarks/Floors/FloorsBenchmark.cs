@@ -18,7 +18,7 @@ namespace MetadataProxy.Benchmarks.Floors;
 /// Usage: dotnet run -c Release --project tests/MetadataProxy.Benchmarks -- hotpath [footprint] [seconds] [connections] [VAR=value …]
 /// (footprint: only start → /readyz and RSS idle with the 110 tokens cached, no load).
 /// (VAR=value: environment for the server process, e.g. DOTNET_gcServer=0, to measure runtime settings).
-/// BENCH_SERVER_DLL=PATH runs another build of the server (before/after comparisons). With BENCH_TRACE=DIR, each measured server run is also traced (<see cref="Profiler"/>); its numbers then include the tracing.
+/// BENCH_SERVER_DLL=PATH runs another build of the server (before/after comparisons); BENCH_SERVER_EXE=PATH a native executable (a NativeAOT publish). With BENCH_TRACE=DIR, each measured server run is also traced (<see cref="Profiler"/>); its numbers then include the tracing.
 /// </summary>
 internal static class FloorsBenchmark
 {
@@ -58,13 +58,13 @@ internal static class FloorsBenchmark
         var metadataPort = PinnedProcess.FreePort();
         var adminPort = PinnedProcess.FreePort();
         var server = Uri(metadataPort, "/");
-        var dll = ServerAssembly();
-        Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {LoadAverage()}, server {dll}");
+        var (program, leading) = ServerCommand();
+        Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {LoadAverage()}, server {string.Join(' ', leading.Prepend(program))}");
         Console.WriteLine($"server environment: {(environment.Count == 0 ? "(none)" : string.Join(' ', environment.Select(e => $"{e.Key}={e.Value}")))}");
 
-        using var proxy = PinnedProcess.Start("MetadataProxy", ServerCore, Dotnet(),
+        using var proxy = PinnedProcess.Start("MetadataProxy", ServerCore, program,
         [
-            dll, "--Mode=Kubernetes", $"--Listen:Metadata=http://127.0.0.1:{metadataPort}", $"--Listen:Admin=http://127.0.0.1:{adminPort}",
+            .. leading, "--Mode=Kubernetes", $"--Listen:Metadata=http://127.0.0.1:{metadataPort}", $"--Listen:Admin=http://127.0.0.1:{adminPort}",
             "--Listen:NodeSocket=", "--Logging:LogLevel:Default=Warning",
             $"--Kubernetes:Kubeconfig={kubeconfig}", "--Kubernetes:NodeName=bench-node",
             "--WorkloadIdentity:ProjectId=test-project", $"--WorkloadIdentity:ProjectNumber={ProjectNumber}",
@@ -220,6 +220,13 @@ internal static class FloorsBenchmark
         client.DefaultRequestHeaders.Add("Metadata-Flavor", "Google");
         return client;
     }
+
+    /// <summary>
+    /// The server's program and its leading arguments: BENCH_SERVER_EXE=PATH runs a native executable (a NativeAOT
+    /// publish, README: Performance) as it is; otherwise <c>dotnet</c> runs <see cref="ServerAssembly"/>.
+    /// </summary>
+    private static (string Program, string[] Leading) ServerCommand() =>
+        Environment.GetEnvironmentVariable("BENCH_SERVER_EXE") is { Length: > 0 } exe ? (exe, []) : (Dotnet(), [ServerAssembly()]);
 
     /// <summary>The server's own build output next to this one (same configuration), run with <c>dotnet</c> as the image does.</summary>
     internal static string ServerAssembly()

@@ -14,6 +14,14 @@ public static class ServerCommand
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll");
 
     /// <summary>
+    /// How the server starts: <c>dotnet MetadataProxy.dll</c>, as the image runs it; or, when
+    /// <c>METADATAPROXY_SERVER_EXE</c> names one, that executable (a NativeAOT publish, README: Performance), so the whole
+    /// suite runs against that build. It must be readable and executable by the lab's server user.
+    /// </summary>
+    public static IReadOnlyList<string> Launcher =>
+        Environment.GetEnvironmentVariable("METADATAPROXY_SERVER_EXE") is { Length: > 0 } exe ? [exe] : ["dotnet", Executable];
+
+    /// <summary>
     /// <c>Listen__Metadata</c> as <c>manifests/config.env</c> ships it: the lab's script runs with its default addresses
     /// (<see cref="LabNetwork.Proxy4"/>, <see cref="LabNetwork.Proxy6"/>), as the DaemonSet's does.
     /// </summary>
@@ -24,7 +32,7 @@ public static class ServerCommand
     // adminSocket: the server's own admin socket (its exec probes'), or null for none.
     public static IReadOnlyList<string> For(string kubeconfig, GoogleTestServer google, string hostNetworkPolicy = "Deny", string? adminSocket = null) =>
     [
-        "dotnet", Executable,
+        .. Launcher,
         // The server's appsettings.json, whatever the test runner's working directory.
         $"--contentRoot={AppContext.BaseDirectory}",
         "--Mode=Kubernetes",

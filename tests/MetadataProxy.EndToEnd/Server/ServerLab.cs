@@ -224,7 +224,7 @@ public sealed class ServerLab : IAsyncLifetime
     public Task<ProcessResult> ProbeAsync(LabProcess server, string path) =>
         Lab.ExecAsync(
             Lab.NodeNamespace,
-            ["dotnet", ServerCommand.Executable, "probe", path],
+            [.. ServerCommand.Launcher, "probe", path],
             new Dictionary<string, string> { ["Listen__AdminSocket"] = AdminSocketOf(server) },
             TimeSpan.FromSeconds(30),
             TestContext.Current.CancellationToken);

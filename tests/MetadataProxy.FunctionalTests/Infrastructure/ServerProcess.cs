@@ -30,13 +30,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Runs the server to its exit (a start refused by its configuration), at most 30 s: its exit code and standard error.</summary>
     public static async Task<(int ExitCode, string Stderr)> RunToExitAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll"));
+        var start = StartInfo();
         start.ArgumentList.Add("--Listen:Admin=http://127.0.0.1:0");
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
@@ -65,13 +59,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll"));
+        var start = StartInfo();
         start.ArgumentList.Add($"--Listen:Metadata=http://127.0.0.1:{port}");
         start.ArgumentList.Add($"--Listen:Admin=http://127.0.0.1:{FreePort()}");
         foreach (var arg in args)
@@ -138,6 +126,24 @@ internal sealed class ServerProcess : IAsyncDisposable
             _output.AppendLine(line);
         if (line.Contains($"Now listening on: {MetadataUri.AbsoluteUri.TrimEnd('/')}", StringComparison.Ordinal))
             listening.TrySetResult();
+    }
+
+    /// <summary>
+    /// <c>dotnet MetadataProxy.dll</c> beside the tests, as the image runs it; or, when <c>METADATAPROXY_SERVER_EXE</c>
+    /// names one, that executable (a NativeAOT publish, README: Performance), so these tests run against that build.
+    /// </summary>
+    private static ProcessStartInfo StartInfo()
+    {
+        var exe = Environment.GetEnvironmentVariable("METADATAPROXY_SERVER_EXE");
+        var start = new ProcessStartInfo(string.IsNullOrEmpty(exe) ? "dotnet" : exe)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        if (string.IsNullOrEmpty(exe))
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MetadataProxy.dll"));
+        return start;
     }
 
     private static int FreePort()
