@@ -11,59 +11,23 @@ public sealed class ProbeConfigurationTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("probe-configuration-").FullName;
 
-    private string FromFile => Path.Combine(_directory, "from-file.sock");
-
-    private string FromEnvironment => Path.Combine(_directory, "from-environment.sock");
-
-    [Fact]
-    public async Task Probe_KeyOnlyInAppsettings_AsksThatSocket()
+    [Theory]
+    [InlineData("from-file.sock", null, 1, "probe: no answer on {dir}/from-file.sock (")]
+    [InlineData("from-file.sock", "from-environment.sock", 1, "probe: no answer on {dir}/from-environment.sock (")] // the environment wins
+    [InlineData("from-file.sock", "", 2, "probe: Listen:AdminSocket (Listen__AdminSocket) is empty, so the server has no admin socket to ask;")]
+    [InlineData("", null, 2, "probe: Listen:AdminSocket (Listen__AdminSocket) is empty,")]
+    public async Task Probe_AsksTheSocketTheServersConfigurationNames(string inAppsettings, string? inEnvironment, int exitCode, string output)
     {
-        WriteAppsettings(FromFile);
+        File.WriteAllText(Path.Combine(_directory, "appsettings.json"), System.Text.Json.JsonSerializer.Serialize(
+            new { Mode = "Kubernetes", Listen = new { AdminSocket = inAppsettings.Length > 0 ? Path.Combine(_directory, inAppsettings) : "" } }));
 
-        var (exitCode, output) = await ProbeAsync(environment: null);
+        var probe = await ProbeAsync(inEnvironment is { Length: > 0 } ? Path.Combine(_directory, inEnvironment) : inEnvironment);
 
-        Assert.Equal(1, exitCode);
-        Assert.StartsWith($"probe: no answer on {FromFile} (", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Probe_EnvironmentAndAppsettings_TheEnvironmentWins()
-    {
-        WriteAppsettings(FromFile);
-
-        var (exitCode, output) = await ProbeAsync(environment: FromEnvironment);
-
-        Assert.Equal(1, exitCode);
-        Assert.StartsWith($"probe: no answer on {FromEnvironment} (", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Probe_EnvironmentExplicitlyEmpty_IsAUsageErrorEvenWithAPathInAppsettings()
-    {
-        WriteAppsettings(FromFile);
-
-        var (exitCode, output) = await ProbeAsync(environment: "");
-
-        Assert.Equal(2, exitCode);
-        Assert.StartsWith("probe: Listen:AdminSocket (Listen__AdminSocket) is empty, so the server has no admin socket to ask;", output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Probe_AppsettingsExplicitlyEmpty_IsAUsageError()
-    {
-        WriteAppsettings("");
-
-        var (exitCode, output) = await ProbeAsync(environment: null);
-
-        Assert.Equal(2, exitCode);
-        Assert.StartsWith("probe: Listen:AdminSocket (Listen__AdminSocket) is empty,", output, StringComparison.Ordinal);
+        Assert.Equal(exitCode, probe.ExitCode);
+        Assert.StartsWith(output.Replace("{dir}", _directory, StringComparison.Ordinal), probe.Output, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private void WriteAppsettings(string adminSocket) =>
-        File.WriteAllText(Path.Combine(_directory, "appsettings.json"),
-            System.Text.Json.JsonSerializer.Serialize(new { Mode = "Kubernetes", Listen = new { AdminSocket = adminSocket } }));
 
     /// <summary>The real executable in probe mode, in <see cref="_directory"/>, with <c>Listen__AdminSocket</c> set or absent.</summary>
     private async Task<(int ExitCode, string Output)> ProbeAsync(string? environment)
