@@ -7,7 +7,7 @@
 
 ARG DOTNET_VERSION=10.0
 
-# ---- build: runs on the builder's own platform; only the apphost differs between target architectures.
+# ---- build: runs on the builder's own platform; the apphost and the ReadyToRun code (crossgen2 targets either) differ between target architectures.
 FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
 ARG TARGETARCH
 WORKDIR /src

@@ -52,8 +52,10 @@ internal partial class Program
         if (time is not null)
             builder.Services.AddSingleton(time); // a test's clock: the last registration is the one resolved
         var app = builder.Build();
+        StartupPhase.Reached(app.Logger, "host built");
         app.Services.GetRequiredService<IStartupValidator>().Validate(); // every problem at once, before anything runs
         app.Services.GetRequiredService<MetadataTreeSource>(); // built now, from values just validated: the last valid tree from here on
+        StartupPhase.Reached(app.Logger, "configuration validated, metadata tree built");
         app.MapOperations();
         if (mode == ProxyMode.Kubernetes)
             app.MapRegistryCredentials();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using MetadataProxy.Operations;
 using Microsoft.Extensions.Options;
 
 namespace MetadataProxy.Hosting;
@@ -38,6 +39,7 @@ internal sealed partial class ListenSockets(
             return SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
         if (IsMetadata(ip))
             WaitForPreconditions(ip);
+        StartupPhase.Reached(logger, $"binding {ip}");
 
         var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -74,7 +76,8 @@ internal sealed partial class ListenSockets(
             if (!logged)
                 Log.Waiting(logger, endpoint, unmet.Description);
             logged = true;
-            Task.Delay(PreconditionPoll, time, lifetime.ApplicationStopping).GetAwaiter().GetResult();
+            var poll = Task.Delay(PreconditionPoll, time, lifetime.ApplicationStopping);
+            (unmet.WhenMet?.Invoke() is { } met ? Task.WhenAny(poll, met).Unwrap() : poll).GetAwaiter().GetResult();
         }
     }
 

@@ -35,7 +35,13 @@ internal static class KubernetesExtensions
         builder.AddNodeIdentity();
 
         builder.Services.AddSingleton<IKubernetes>(sp =>
-            new k8s.Kubernetes(KubernetesClientFactory.Configuration(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value)));
+        {
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KubernetesClientFactory));
+            StartupPhase.Reached(logger, "Kubernetes client: reading its configuration");
+            var client = new k8s.Kubernetes(KubernetesClientFactory.Configuration(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value));
+            StartupPhase.Reached(logger, "Kubernetes client: built");
+            return client;
+        });
         builder.Services.AddSingleton<KubernetesCallLimiter>();
         builder.Services.AddSingleton<RefusalEvents>();
         builder.Services.AddSingleton<PodIndex>();
@@ -52,7 +58,8 @@ internal static class KubernetesExtensions
         builder.Services.AddHostedService<StartupTaintRemover>();
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<PodInformer>());
         // Issue 10, point 4: pods' connections only once callers can be found (the metadata listeners wait for it).
-        builder.Services.AddSingleton(sp => new ServingPrecondition("the pod index has listed this node's pods", () => sp.GetRequiredService<PodInformer>().Synced));
+        builder.Services.AddSingleton(sp => new ServingPrecondition("the pod index has listed this node's pods",
+            () => sp.GetRequiredService<PodInformer>().Synced, () => sp.GetRequiredService<PodInformer>().FirstSynced));
         builder.Services.AddSingleton<ICallerResolver, KubernetesCallerResolver>();
         builder.Services.AddSingleton<KsaTokenSource>();
         builder.Services.AddSingleton(sp => new TokenCachePolicy(Random.Shared.NextDouble)

@@ -23,7 +23,11 @@ internal sealed partial class DatapathProbeCheck(
 {
     protected override TimeSpan? RecheckInterval => null;
 
-    protected override void OnPassed() => Log.Passed(logger);
+    protected override void OnPassed()
+    {
+        StartupPhase.Reached(logger, "readiness: the datapath probe's target answers the canary");
+        Log.Passed(logger);
+    }
 
     internal override async Task<string?> CheckAsync(CancellationToken cancellationToken)
     {

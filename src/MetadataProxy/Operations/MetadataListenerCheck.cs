@@ -22,6 +22,8 @@ internal sealed partial class MetadataListenerCheck(
 
     protected override TimeSpan? RecheckInterval => Interval;
 
+    protected override void OnPassed() => StartupPhase.Reached(logger, "readiness: the metadata listener answers its ping");
+
     protected override void OnStarted()
     {
         foreach (var absent in listeners.MetadataAbsent)

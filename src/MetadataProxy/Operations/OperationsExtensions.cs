@@ -44,6 +44,8 @@ internal static class OperationsExtensions
     /// <summary>The admin port: <c>/healthz</c> (liveness), <c>/readyz</c> (every readiness check), <c>/metrics</c>.</summary>
     public static WebApplication MapOperations(this WebApplication app)
     {
+        app.Lifetime.ApplicationStarted.Register(() => StartupPhase.Reached(app.Logger, "host started (Kestrel listening)"));
+        var answeredReady = 0;
         app.MapWhen(context => context.IsAdminConnection(), admin => admin.Run(async context =>
         {
             switch (context.Request.Path.Value)
@@ -53,6 +55,8 @@ internal static class OperationsExtensions
                     break;
                 case "/readyz":
                     var reasons = context.RequestServices.GetServices<IReadinessCheck>().Select(c => c.NotReadyReason()).OfType<string>().ToList();
+                    if (reasons.Count == 0 && Interlocked.Exchange(ref answeredReady, 1) == 0)
+                        StartupPhase.Reached(app.Logger, "/readyz answers 200");
                     await WriteTextAsync(context, reasons.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
                         reasons.Count == 0 ? "ready\n" : string.Concat(reasons.Select(r => r + "\n")));
                     break;

@@ -27,11 +27,15 @@ internal sealed partial class PodInformer(
     private const int WatchTimeoutSeconds = 300;
 
     private readonly Backoff _backoff = new(TimeSpan.FromMilliseconds(200), options.Value.ReconnectDelayMax, jitter.Next);
+    private readonly TaskCompletionSource _firstSynced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _synced;
     private volatile bool _current;
     private long _lastEventTicks;
 
     public bool Synced => _synced;
+
+    /// <summary>Completes when <see cref="Synced"/> first becomes true.</summary>
+    public Task FirstSynced => _firstSynced.Task;
 
     /// <summary>
     /// True while the index follows a live watch; false from a failure until the next list or watch event, when a
@@ -59,14 +63,24 @@ internal sealed partial class PodInformer(
                     // every pod of the cluster (thousands of nodes start or relist at once). The trade-off: the cache may
                     // lag etcd by a moment, so the list can be a little old; the watch that follows resumes from the
                     // list's resourceVersion and delivers every later change, so the index converges within milliseconds.
+                    var first = !_synced;
+                    if (first)
+                        StartupPhase.Reached(logger, "first pod list sent");
                     var list = await client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: selector, resourceVersion: "0", cancellationToken: stoppingToken);
+                    if (first)
+                        StartupPhase.Reached(logger, "first pod list answered and read");
                     index.ReplaceAll(list.Items.Select(PodRecords.From));
                     resourceVersion = list.Metadata.ResourceVersion;
                     Touch();
                     _synced = true;
                     _current = true;
+                    _firstSynced.TrySetResult();
+                    if (first)
+                        StartupPhase.Reached(logger, "pod index built (the metadata listeners may bind)");
                     metrics.PodIndexRelisted(index.Count);
                     events.Listed(index.All);
+                    if (first)
+                        StartupPhase.Reached(logger, "the first list's pods handed to the prefetch");
                     Log.Listed(logger, index.Count, resourceVersion);
                 }
 

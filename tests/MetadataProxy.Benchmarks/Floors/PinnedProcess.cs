@@ -25,13 +25,24 @@ internal sealed class PinnedProcess(Process process, string name) : IDisposable
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{name} did not start");
         // Drained, so that a chatty server never blocks on a full pipe; shown only if it fails.
         var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        // BENCH_SERVER_LOG=PATH: every server's output is also kept there (start-up phases, from its own timestamps).
+        var log = Environment.GetEnvironmentVariable("BENCH_SERVER_LOG") is { Length: > 0 } logPath ? TextWriter.Synchronized(File.AppendText(logPath)) : null;
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); log?.WriteLine(e.Data); log?.Flush(); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); log?.WriteLine(e.Data); log?.Flush(); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         process.Exited += (_, _) => { if (process.ExitCode != 0 && process.ExitCode != 137) lock (output) Console.Error.Write($"{name} exited {process.ExitCode}:\n{output}"); };
         process.EnableRaisingEvents = true;
         return new PinnedProcess(process, name);
+    }
+
+    /// <summary>CPU time the process has used so far (user + system, /proc/PID/stat), in milliseconds.</summary>
+    public double CpuMilliseconds()
+    {
+        var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the third (state) on
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime, stime
+        return ticks * 1000.0 / 100; // USER_HZ is 100 on Linux
     }
 
     /// <summary>Resident set size in MiB (VmRSS), or the peak (VmHWM).</summary>

@@ -47,6 +47,25 @@ public sealed class PodInformerClockTests
     }
 
     [Fact]
+    public async Task FirstSynced_ApiServerDownThenUp_CompletesOnceTheFirstListIsIndexed()
+    {
+        // Issue 11: the metadata listeners bind on this signal, so it must not come before the index holds the pods.
+        await using var rig = await InformerRig.StartServerAsync();
+        rig.AddPod("web", "10.0.0.5");
+        rig.Kube.GoDown();
+        await rig.StartInformerAsync();
+        var (delay, _) = await rig.NextDelayAsync(0); // the first list failed: parked on its back-off
+
+        Assert.False(rig.Informer.FirstSynced.IsCompleted);
+        rig.Kube.ComeUp();
+        rig.Clock.Advance(delay);
+        await rig.Informer.FirstSynced.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, rig.Index.Count);
+        Assert.True(rig.Informer.Synced);
+    }
+
+    [Fact]
     public async Task ThrottledWatch_WaitsTheRetryAfterOnTheClock_NotTheShorterBackOff()
     {
         await using var rig = await InformerRig.StartServerAsync();

@@ -79,6 +79,27 @@ public sealed class ListenSocketsTests
     }
 
     [Fact]
+    public async Task Create_PreconditionSignalsWhenMet_BindsWithoutWaitingForThePoll()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "SO_REUSEPORT as Linux has it");
+        var port = FreePort();
+        var synced = false;
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var met = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The fake clock never moves: once the first check has found the precondition unmet, only the signal can end the wait.
+        var sockets = TestListenSockets.Create($"http://127.0.0.1:{port}",
+            [new ServingPrecondition("the test's condition", () => { asked.TrySetResult(); return synced; }, () => met.Task)], time: new FakeTimeProvider());
+
+        var binding = Task.Run(() => sockets.Create(new IPEndPoint(IPAddress.Loopback, port)), TestContext.Current.CancellationToken);
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        synced = true;
+        met.SetResult();
+        using var socket = await binding.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Equal(port, ((IPEndPoint)socket.LocalEndPoint!).Port);
+    }
+
+    [Fact]
     public void Create_OtherEndpointWhileThePreconditionDoesNotHold_BindsAtOnce()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "SO_REUSEPORT as Linux has it");
