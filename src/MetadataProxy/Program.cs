@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 // The kubelet's exec probe (issue 10, point 4): one request to this pod's own admin socket, no host.
 if (args is ["probe", var probePath])
-    return AdminProbe.Run(probePath, AdminProbe.SocketPath(Environment.GetEnvironmentVariable(ListenerOptions.AdminSocketVariable)), Console.Out);
+    return AdminProbe.RunConfigured(probePath, Environment.CurrentDirectory, Environment.GetEnvironmentVariables(), Console.Out);
 
 try
 {

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Net.Sockets;
 using System.Text;
 
@@ -14,9 +15,22 @@ internal static class AdminProbe
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>The probe as the kubelet runs it: the socket from the server's own configuration, then one request.</summary>
+    public static int RunConfigured(string path, string contentRoot, IDictionary environment, TextWriter output)
+    {
+        var configured = AdminSocketSetting.Read(contentRoot, environment, out var problem);
+        if (problem is not null)
+        {
+            output.WriteLine(problem);
+            return 2;
+        }
+
+        return Run(path, SocketPath(configured), output);
+    }
+
     /// <summary>
-    /// Where the probe asks, given the container's <c>Listen__AdminSocket</c> (config.env): unset, the Kubernetes
-    /// default; empty, nowhere (the server binds no admin socket then); else that path.
+    /// Where the probe asks, given the configured <c>Listen:AdminSocket</c>: unset, the Kubernetes default; empty,
+    /// nowhere (the server binds no admin socket then); else that path.
     /// </summary>
     public static string? SocketPath(string? configured) => configured switch
     {
@@ -35,7 +49,7 @@ internal static class AdminProbe
 
         if (socketPath is null)
         {
-            output.WriteLine($"probe: {ListenerOptions.AdminSocketVariable} is empty, so the server has no admin socket to ask; " +
+            output.WriteLine($"probe: Listen:AdminSocket ({ListenerOptions.AdminSocketVariable}) is empty, so the server has no admin socket to ask; " +
                              "set it to a path, or probe the admin port with httpGet instead");
             return 2;
         }

@@ -15,7 +15,7 @@ internal sealed class ListenerOptions
     /// <summary>In the pod's own /tmp (an emptyDir): no other pod, not even the next release's on this node, shares it.</summary>
     public const string DefaultAdminSocket = "/tmp/metadata-proxy-admin.sock";
 
-    /// <summary>The environment variable <c>MetadataProxy probe</c> reads the admin socket's path from (config.env sets keys this way).</summary>
+    /// <summary>How config.env (the environment) sets <see cref="AdminSocket"/>, named in the probe's messages.</summary>
     public const string AdminSocketVariable = "Listen__AdminSocket";
 
     public string? Metadata { get; set; }

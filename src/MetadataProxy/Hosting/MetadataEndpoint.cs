@@ -12,6 +12,7 @@ internal sealed partial class MetadataEndpoint(
     MetadataTreeSource trees,
     ProxyMetrics metrics,
     UpstreamPassthrough upstream,
+    TimeProvider time,
     ILogger<MetadataEndpoint> logger)
 {
     /// <summary>
@@ -30,21 +31,21 @@ internal sealed partial class MetadataEndpoint(
         var caller = CallerAddress.Of(context);
         StampHeaders(context.Response.Headers);
         MetadataResult result;
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        if (!MetadataQuery.IsTrue(context.Request.Query["wait_for_change"]))
-            budget.CancelAfter(RequestBudget);
+        // A wait_for_change has no budget (it ends with its timeout_sec or its caller): only the caller's token.
+        using var budget = MetadataQuery.IsTrue(context.Request.Query["wait_for_change"]) ? null : new RequestDeadline(RequestBudget, time, context.RequestAborted);
+        var cancellationToken = budget?.Token ?? context.RequestAborted;
         try
         {
-            result = RequestGuard.Check(context.Request, out var path) ?? await RouteAsync(context, path, caller, budget.Token);
+            result = RequestGuard.Check(context.Request, out var path) ?? await RouteAsync(context, path, caller, cancellationToken);
             // Issue 12: what this server does not serve may be the VM's own metadata server's to answer (streamed there).
             if (upstream.Enabled)
             {
-                if (await upstream.ApplyAsync(context, path, result, budget.Token) is not { } instead)
+                if (await upstream.ApplyAsync(context, path, result, cancellationToken) is not { } instead)
                     return;
                 result = instead;
             }
         }
-        catch (OperationCanceledException) when (budget.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (budget?.Expired(context.RequestAborted) == true)
         {
             // What was being fetched keeps going and fills its cache; this caller gets a retryable answer in time.
             result = new MetadataResult.Failure(FailureReason.UpstreamUnavailable,

@@ -50,13 +50,12 @@ internal static class KubernetesExtensions
         builder.Services.AddSingleton<PodLister>();
         builder.Services.AddSingleton<ServiceAccountCache>();
         builder.Services.AddSingleton<NodeInfo>();
-        builder.Services.AddSingleton(_ => new WatchJitter(Random.Shared.NextDouble));
+        builder.Services.AddSingleton(_ => new BackoffJitter(Random.Shared.NextDouble));
         builder.Services.AddSingleton<PodInformer>();
         // The refresher subscribes to pod events before the informer's first list, so every pod is prefetched.
         builder.Services.AddHostedService<ServiceAccountRefresher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PodInformer>());
         builder.Services.AddHostedService<NodeReader>();
-        builder.Services.AddSingleton(_ => new StartupTaintJitter(Random.Shared.NextDouble));
         builder.Services.AddHostedService<StartupTaintRemover>();
         builder.Services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<PodInformer>());
         // Issue 10, point 4: pods' connections only once callers can be found (the metadata listeners wait for it).

@@ -16,7 +16,7 @@ internal sealed partial class StartupTaintRemover(
     IKubernetes client,
     IEnumerable<IReadinessCheck> readiness,
     IOptions<KubernetesOptions> options,
-    StartupTaintJitter jitter,
+    BackoffJitter jitter,
     TimeProvider time,
     ILogger<StartupTaintRemover> logger) : BackgroundService
 {

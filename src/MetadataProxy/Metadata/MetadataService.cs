@@ -26,6 +26,7 @@ internal sealed class MetadataService(
     public const int MaxWaitsPerCaller = 32;
 
     private readonly ConcurrentDictionary<IPAddress, int> _waits = new();
+    private int _parkedWaits;
     private volatile CallerTrees? _callerTrees;
 
     public async Task<MetadataResult> GetAsync(MetadataRequest request, CancellationToken cancellationToken)
@@ -59,6 +60,9 @@ internal sealed class MetadataService(
         }
     }
 
+    /// <summary>wait_for_change requests parked on the next change right now: what a test polls to know a wait is held.</summary>
+    internal int ParkedWaits => Volatile.Read(ref _parkedWaits);
+
     /// <summary>The per-caller trees of <paramref name="root"/>; a new tree (configuration reloaded) starts a new set.</summary>
     private CallerTrees CallerTreesFor(DirectoryNode root)
     {
@@ -90,7 +94,15 @@ internal sealed class MetadataService(
             var remaining = deadline - time.GetUtcNow();
             if (remaining <= TimeSpan.Zero || lifetime.ApplicationStopping.IsCancellationRequested)
                 return current; // W-5: a timeout is not an error; nor is a shutdown, which answers every waiter at once.
-            await ChangeWait.ForAsync(changed, remaining, time, cancellationToken, lifetime.ApplicationStopping);
+            Interlocked.Increment(ref _parkedWaits); // only on this path: a plain request never touches it
+            try
+            {
+                await ChangeWait.ForAsync(changed, remaining, time, cancellationToken, lifetime.ApplicationStopping);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _parkedWaits);
+            }
         }
     }
 

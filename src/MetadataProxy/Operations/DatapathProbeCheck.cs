@@ -18,46 +18,18 @@ internal sealed partial class DatapathProbeCheck(
     Listeners listeners,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<DatapathProbeCheck> logger) : BackgroundService, IReadinessCheck
+    ILogger<DatapathProbeCheck> logger)
+    : PolledReadinessCheck(lifetime, time, logger, "the datapath probe's result has not been checked yet")
 {
-    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(2);
+    protected override TimeSpan? RecheckInterval => null;
 
-    private volatile string? _problem = "the datapath probe's result has not been checked yet";
-
-    public string? NotReadyReason() => _problem;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override void OnPassed()
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-            await started.Task.WaitAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var problem = await CheckAsync(stoppingToken);
-            if (problem != _problem && problem is not null)
-                Log.Failed(logger, problem);
-            _problem = problem;
-            if (problem is null)
-            {
-                StartupPhase.Reached(logger, "readiness: the datapath probe's target answers the canary");
-                Log.Passed(logger);
-                return;
-            }
-
-            try
-            {
-                await Task.Delay(RetryInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        StartupPhase.Reached(logger, "readiness: the datapath probe's target answers the canary");
+        Log.Passed(logger);
     }
 
-    internal async Task<string?> CheckAsync(CancellationToken cancellationToken)
+    internal override async Task<string?> CheckAsync(CancellationToken cancellationToken)
     {
         var file = options.Value.DatapathProbeFile!;
         string[] lines;
@@ -82,7 +54,7 @@ internal sealed partial class DatapathProbeCheck(
                 + "METADATA_PROXY_ADDRESS and METADATA_PROXY_PORT (interception.env) must match Listen__Metadata (config.env)";
 
         var nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = ConnectTimeout }) { Timeout = AnswerTimeout };
+        using var client = NewConnectionClient();
         try
         {
             var body = await client.GetStringAsync(new Uri($"http://{target}/{DatapathCanary.Segment}/{nonce}"), cancellationToken);
@@ -104,9 +76,6 @@ internal sealed partial class DatapathProbeCheck(
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: {Problem}")]
-        public static partial void Failed(ILogger logger, string problem);
-
         [LoggerMessage(Level = LogLevel.Information, Message = "The datapath probe passed and its target is this server's metadata listener")]
         public static partial void Passed(ILogger logger);
     }

@@ -5,8 +5,8 @@ namespace MetadataProxy.Operations;
 
 /// <summary>
 /// Readiness that proves the path (issue 5): the server asks its own metadata listener for <c>/</c> the way a client
-/// library pings it, and is ready only while that answers 200 with <c>Metadata-Flavor: Google</c>. Each check opens
-/// a new connection (issue 9, row 1): a pooled one would still answer while the listener refuses every new caller.
+/// library pings it, and is ready only while that answers 200 with <c>Metadata-Flavor: Google</c>, on a new
+/// connection each time.
 /// Every listener address is asked, and each reason names its family (issue 10, point 6): an IPv6 address that was
 /// not on the node at start and is there now means the interception covers IPv6 while nothing listens on it.
 /// </summary>
@@ -15,42 +15,22 @@ internal sealed partial class MetadataListenerCheck(
     INodeAddresses node,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<MetadataListenerCheck> logger) : BackgroundService, IReadinessCheck
+    ILogger<MetadataListenerCheck> logger)
+    : PolledReadinessCheck(lifetime, time, logger, "the metadata listener has not been checked yet")
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(2);
 
-    private volatile string? _problem = "the metadata listener has not been checked yet";
+    protected override TimeSpan? RecheckInterval => Interval;
 
-    public string? NotReadyReason() => _problem;
+    protected override void OnPassed() => StartupPhase.Reached(logger, "readiness: the metadata listener answers its ping");
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override void OnStarted()
     {
-        await WhenStartedAsync(stoppingToken);
         foreach (var absent in listeners.MetadataAbsent)
             Log.NotOnNode(logger, absent);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var problem = await CheckAsync(stoppingToken);
-            if (problem != _problem && problem is not null)
-                Log.Failed(logger, problem);
-            if (problem is null && _problem is not null)
-                StartupPhase.Reached(logger, "readiness: the metadata listener answers its ping");
-            _problem = problem;
-            try
-            {
-                await Task.Delay(problem is null ? Interval : RetryInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
     }
 
-    internal async Task<string?> CheckAsync(CancellationToken cancellationToken)
+    internal override async Task<string?> CheckAsync(CancellationToken cancellationToken)
     {
         foreach (var absent in listeners.MetadataAbsent)
         {
@@ -62,16 +42,10 @@ internal sealed partial class MetadataListenerCheck(
         if (listeners.Metadata.Count == 0)
             return "no metadata listener is bound (Listen:Metadata names no address on this node)";
 
-        // A handler of its own per check: its pool starts empty and is gone afterwards, so the ping needs a new connection.
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = ConnectTimeout })
-        {
-            Timeout = AnswerTimeout,
-        };
+        using var client = NewConnectionClient();
         foreach (var endpoint in listeners.MetadataEndpoints)
         {
-            var target = endpoint.Address.Equals(IPAddress.Any) ? new IPEndPoint(IPAddress.Loopback, endpoint.Port)
-                : endpoint.Address.Equals(IPAddress.IPv6Any) ? new IPEndPoint(IPAddress.IPv6Loopback, endpoint.Port)
-                : endpoint;
+            var target = Reachable(endpoint);
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{target}/");
@@ -90,18 +64,8 @@ internal sealed partial class MetadataListenerCheck(
         return null;
     }
 
-    private async Task WhenStartedAsync(CancellationToken stoppingToken)
-    {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await started.Task.WaitAsync(stoppingToken);
-    }
-
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Not ready: {Problem}")]
-        public static partial void Failed(ILogger logger, string problem);
-
         [LoggerMessage(Level = LogLevel.Information, Message = "No metadata listener on {Endpoint}: the address is not on this node, so the interception does not cover IPv6 here")]
         public static partial void NotOnNode(ILogger logger, IPEndPoint endpoint);
     }

@@ -18,7 +18,7 @@ internal sealed partial class PodInformer(
     PodIndex index,
     IOptions<KubernetesOptions> options,
     PodEvents events,
-    WatchJitter jitter,
+    BackoffJitter jitter,
     TimeProvider time,
     ProxyMetrics metrics,
     ILogger<PodInformer> logger) : BackgroundService, IReadinessCheck

@@ -3,7 +3,6 @@ using k8s.Autorest;
 using k8s.Models;
 using MetadataProxy.Kubernetes;
 using MetadataProxy.Operations;
-using MetadataProxy.Pods;
 using Microsoft.Extensions.Options;
 
 namespace MetadataProxy.PullSecrets;
@@ -22,7 +21,7 @@ internal sealed partial class PullSecretController(
     IKubernetes client,
     PullSecretReconciler reconciler,
     ProxyMetrics metrics,
-    WatchJitter jitter,
+    BackoffJitter jitter,
     IOptions<PullSecretsOptions> options,
     TimeProvider time,
     ILogger<PullSecretController> logger) : BackgroundService

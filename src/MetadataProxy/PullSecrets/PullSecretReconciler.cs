@@ -5,7 +5,6 @@ using k8s.Models;
 using MetadataProxy.Identity;
 using MetadataProxy.Kubernetes;
 using MetadataProxy.Operations;
-using MetadataProxy.Pods;
 using MetadataProxy.ServiceAccounts;
 using MetadataProxy.Tokens;
 using Microsoft.Extensions.Options;
@@ -25,7 +24,7 @@ internal sealed partial class PullSecretReconciler(
     AccountReferences references,
     AccountEvents events,
     ProxyMetrics metrics,
-    WatchJitter jitter,
+    BackoffJitter jitter,
     IOptions<PullSecretsOptions> options,
     TimeProvider time,
     ILogger<PullSecretReconciler> logger)

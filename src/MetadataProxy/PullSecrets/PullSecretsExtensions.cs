@@ -50,7 +50,7 @@ internal static class PullSecretsExtensions
         builder.Services.AddSingleton<KsaTokenSource>();
         builder.Services.AddSingleton<WorkloadIdentityExchange>();
 
-        builder.Services.AddSingleton(_ => new WatchJitter(Random.Shared.NextDouble));
+        builder.Services.AddSingleton(_ => new BackoffJitter(Random.Shared.NextDouble));
         builder.Services.AddSingleton<WarningEvents>();
         builder.Services.AddSingleton<AccountReferences>();
         builder.Services.AddSingleton<AccountEvents>();

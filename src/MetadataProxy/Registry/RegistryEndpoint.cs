@@ -15,6 +15,7 @@ internal sealed partial class RegistryEndpoint(
     MetadataService metadata,
     PodRegistryCredentials podCredentials,
     ProxyMetrics metrics,
+    TimeProvider time,
     ILogger<RegistryEndpoint> logger)
 {
     public const string PathPrefix = "/registry/";
@@ -27,8 +28,7 @@ internal sealed partial class RegistryEndpoint(
     public async Task InvokeAsync(HttpContext context)
     {
         context.Response.Headers[MetadataHeaders.Flavor] = MetadataHeaders.FlavorValue;
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        budget.CancelAfter(RequestBudget);
+        using var budget = new RequestDeadline(RequestBudget, time, context.RequestAborted);
         (string path, MetadataResult? result) = (context.Request.Path.Value, context.Request.Method) switch
         {
             ("/registry/v1/node-token", "GET") => ("node", null),
@@ -45,7 +45,7 @@ internal sealed partial class RegistryEndpoint(
         {
             result ??= path == "node" ? await NodeTokenAsync(budget.Token) : await PodTokenAsync(context, budget.Token);
         }
-        catch (OperationCanceledException) when (budget.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (budget.Expired(context.RequestAborted))
         {
             result = new MetadataResult.Failure(FailureReason.UpstreamUnavailable,
                 $"The credential took longer than {RequestBudget.TotalSeconds:0} s; retry shortly.", TimeSpan.FromSeconds(1));

@@ -6,7 +6,7 @@ namespace MetadataProxy.Upstream;
 /// </summary>
 internal static class ListingMerge
 {
-    public static string Merge(string upstream, string local, IReadOnlyList<string> at, IReadOnlyList<string> allow)
+    public static string Merge(string upstream, string local, IReadOnlyList<string> at, UpstreamAllowList allow)
     {
         var own = local.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var names = new HashSet<string>(own.Select(e => e.TrimEnd('/')), StringComparer.Ordinal);
@@ -16,12 +16,11 @@ internal static class ListingMerge
     }
 
     /// <summary>An entry is listed when reading it could be forwarded, or something below it could.</summary>
-    private static bool Shows(string name, IReadOnlyList<string> at, IReadOnlyList<string> allow)
+    private static bool Shows(string name, IReadOnlyList<string> at, UpstreamAllowList allow)
     {
         if (!UpstreamPolicy.IsPlainKey(name) || UpstreamPolicy.IsConcealed(name))
             return false;
         string[] path = [.. at, name];
-        return allow.Select(UpstreamPolicy.SegmentsOf).Any(a =>
-            a.Take(Math.Min(a.Length, path.Length)).SequenceEqual(path.Take(Math.Min(a.Length, path.Length)), StringComparer.Ordinal));
+        return allow.Covers(path) || allow.LeadsTo(path);
     }
 }

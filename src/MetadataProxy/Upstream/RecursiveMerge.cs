@@ -9,10 +9,9 @@ namespace MetadataProxy.Upstream;
 /// </summary>
 internal static class RecursiveMerge
 {
-    public static JsonObject Merge(JsonObject upstream, JsonObject local, IReadOnlyList<string> at, IReadOnlyList<string> allow)
+    public static JsonObject Merge(JsonObject upstream, JsonObject local, IReadOnlyList<string> at, UpstreamAllowList allow)
     {
-        var allowed = allow.Select(UpstreamPolicy.SegmentsOf).ToList();
-        var merged = Filter(upstream, [.. at], allowed);
+        var merged = Filter(upstream, [.. at], allow);
         Overlay(merged, local);
         return merged;
     }
@@ -34,7 +33,7 @@ internal static class RecursiveMerge
         return kebab.ToString();
     }
 
-    private static JsonObject Filter(JsonObject node, List<string> path, List<string[]> allowed)
+    private static JsonObject Filter(JsonObject node, List<string> path, UpstreamAllowList allowed)
     {
         var kept = new JsonObject();
         foreach (var (key, value) in node)
@@ -43,12 +42,12 @@ internal static class RecursiveMerge
             if (UpstreamPolicy.IsConcealed(segment) || UpstreamPolicy.IsConcealed(key) || !UpstreamPolicy.IsPlainKey(segment))
                 continue;
             List<string> child = [.. path, segment];
-            if (allowed.Any(a => StartsWith(child, a)))
+            if (allowed.Covers(child))
             {
                 if (WithoutConcealed(value, child) is { } clean)
                     kept[key] = clean;
             }
-            else if (value is JsonObject directory && allowed.Any(a => a.Length > child.Count && StartsWith(a, child)))
+            else if (value is JsonObject directory && allowed.LeadsTo(child)) // an entry below it: not covered, so not the child itself
             {
                 var inner = Filter(directory, child, allowed);
                 if (inner.Count > 0)
@@ -78,7 +77,4 @@ internal static class RecursiveMerge
                 target[key] = value?.DeepClone();
         }
     }
-
-    private static bool StartsWith(IReadOnlyList<string> path, IReadOnlyList<string> prefix) =>
-        path.Count >= prefix.Count && prefix.Select((p, i) => string.Equals(path[i], p, StringComparison.Ordinal)).All(match => match);
 }

@@ -25,7 +25,7 @@ internal sealed class UpstreamListings(UpstreamServer upstream, ProxyMetrics met
             || !(query["alt"].Count == 0 || (recursive && string.Equals(query["alt"], "json", StringComparison.OrdinalIgnoreCase))))
             return null; // a wait keeps this server's ETag protocol; alt=text listings stay local
         var at = path.Segments.Skip(2).ToArray();
-        return upstream.Allow.Select(UpstreamPolicy.SegmentsOf).Any(a => a.Length >= at.Length && at.Select((s, i) => a[i] == s).All(match => match)) ? at : null;
+        return upstream.Allow.LeadsTo(at) ? at : null;
     }
 
     public async Task<MetadataResult> MergeAsync(string[] at, MetadataResult.Content local, CancellationToken budget)

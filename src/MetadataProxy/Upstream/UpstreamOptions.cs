@@ -9,9 +9,9 @@ internal sealed class UpstreamOptions
     /// <summary>The VM's own metadata server, reached over the host's route (the server's own traffic is never intercepted).</summary>
     public string Address { get; set; } = "http://169.254.169.254";
 
-    /// <summary>Path prefixes below <c>/computeMetadata/v1/</c> that may be forwarded; empty means <see cref="UpstreamPolicy.DefaultAllow"/>.</summary>
+    /// <summary>Path prefixes below <c>/computeMetadata/v1/</c> that may be forwarded; empty means <see cref="UpstreamPolicy.DefaultAllowEntries"/>.</summary>
     public List<string> Allow { get; set; } = [];
 
-    /// <summary>The allow-list in force: the configured one, or the safe default when none is configured.</summary>
-    public IReadOnlyList<string> EffectiveAllow => Allow.Count == 0 ? UpstreamPolicy.DefaultAllow : Allow;
+    /// <summary>The allow-list in force, parsed: the configured one, or the safe default when none is configured.</summary>
+    public UpstreamAllowList EffectiveAllow() => Allow.Count == 0 ? UpstreamPolicy.DefaultAllow : new UpstreamAllowList(Allow);
 }

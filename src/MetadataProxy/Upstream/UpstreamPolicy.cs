@@ -10,7 +10,7 @@ namespace MetadataProxy.Upstream;
 internal static class UpstreamPolicy
 {
     /// <summary>What a pod on a Compute Engine node may read from the VM when the operator names nothing else.</summary>
-    public static readonly IReadOnlyList<string> DefaultAllow =
+    public static readonly IReadOnlyList<string> DefaultAllowEntries =
     [
         "instance/attributes", "project/attributes",
         "instance/network-interfaces", "instance/machine-type", "instance/cpu-platform", "instance/image", "instance/tags",
@@ -18,6 +18,8 @@ internal static class UpstreamPolicy
         "instance/description", "instance/disks", "instance/licenses",
         "instance/zone", "instance/id", "instance/name", "instance/hostname",
     ];
+
+    public static readonly UpstreamAllowList DefaultAllow = new(DefaultAllowEntries);
 
     /// <summary>
     /// Keys never forwarded wherever they appear, in canonical form (see <see cref="Canonical"/>): <c>kube-env</c>,
@@ -37,7 +39,7 @@ internal static class UpstreamPolicy
     /// <summary>Directories that hold concealed keys among allowed ones: never forwarded whole (recursive).</summary>
     private static readonly string[][] MixedDirectories = [[], ["instance"], ["project"], ["instance", "attributes"], ["project", "attributes"]];
 
-    public static UpstreamDecision Decide(string method, IReadOnlyList<string> segments, bool recursive, IReadOnlyList<string> allow)
+    public static UpstreamDecision Decide(string method, IReadOnlyList<string> segments, bool recursive, UpstreamAllowList allow)
     {
         if (method is not ("GET" or "HEAD"))
             return UpstreamDecision.NotAllowed;
@@ -47,7 +49,7 @@ internal static class UpstreamPolicy
             return UpstreamDecision.NotAllowed;
         if (recursive && MixedDirectories.Any(d => d.SequenceEqual(segments, StringComparer.Ordinal)))
             return UpstreamDecision.NotAllowed;
-        return allow.Any(entry => IsUnder(segments, entry)) ? UpstreamDecision.Forward : UpstreamDecision.NotAllowed;
+        return allow.Covers(segments) ? UpstreamDecision.Forward : UpstreamDecision.NotAllowed;
     }
 
     public static bool IsConcealed(string segment)
@@ -65,10 +67,4 @@ internal static class UpstreamPolicy
         segment.Length is > 0 and <= 128 && segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     public static string[] SegmentsOf(string entry) => entry.Split('/', StringSplitOptions.RemoveEmptyEntries);
-
-    private static bool IsUnder(IReadOnlyList<string> segments, string entry)
-    {
-        var prefix = SegmentsOf(entry);
-        return segments.Count >= prefix.Length && prefix.Select((p, i) => string.Equals(segments[i], p, StringComparison.Ordinal)).All(match => match);
-    }
 }

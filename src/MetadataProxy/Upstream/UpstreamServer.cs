@@ -16,7 +16,7 @@ internal sealed partial class UpstreamServer : IDisposable
     {
         var value = options.Value;
         Address = value.Address.TrimEnd('/');
-        Allow = value.EffectiveAllow;
+        Allow = value.EffectiveAllow();
         Enabled = value.Mode switch
         {
             UpstreamMode.Passthrough => true,
@@ -32,7 +32,7 @@ internal sealed partial class UpstreamServer : IDisposable
 
     public string Address { get; }
 
-    public IReadOnlyList<string> Allow { get; }
+    public UpstreamAllowList Allow { get; }
 
     public UpstreamState State
     {

@@ -32,7 +32,7 @@ public sealed partial class MonitoringManifestTests
         await SkipUnlessKubectlAsync();
         var monitoring = await KustomizeAsync("monitoring");
         var daemonSet = (await KustomizeAsync()).Single("DaemonSet");
-        var podMonitor = monitoring.Single("PodMonitor");
+        var podMonitor = PodMonitor(monitoring, "metadata-proxy");
         var endpoint = Assert.Single(At(podMonitor, "spec", "podMetricsEndpoints").EnumerateArray());
         var server = At(daemonSet, "spec", "template", "spec", "containers", 0);
 
@@ -60,18 +60,25 @@ public sealed partial class MonitoringManifestTests
     {
         await SkipUnlessKubectlAsync();
         var monitoring = await KustomizeAsync("monitoring");
+        // Prometheus names a PodMonitor's job namespace/name: the agents' group reads the agents', the controller's its own.
+        var jobs = new Dictionary<string, string>
+        {
+            ["metadata-proxy"] = Job(PodMonitor(monitoring, "metadata-proxy")),
+            ["metadata-proxy-pull-secrets"] = Job(PodMonitor(monitoring, "metadata-proxy-pull-secrets")),
+        };
         var rules = At(monitoring.Single("PrometheusRule"), "spec", "groups").EnumerateArray()
-            .SelectMany(g => At(g, "rules").EnumerateArray()).ToList();
-        var job = $"{Namespace(monitoring.Single("PodMonitor"))}/{Name(monitoring.Single("PodMonitor"))}";
+            .SelectMany(g => At(g, "rules").EnumerateArray().Select(r => (Group: At(g, "name").GetString()!, Rule: r))).ToList();
 
         Assert.NotEmpty(rules);
-        Assert.All(rules, rule =>
+        Assert.Equal(jobs.Keys.Order(StringComparer.Ordinal), rules.Select(r => r.Group).Distinct().Order(StringComparer.Ordinal));
+        Assert.All(rules, item =>
         {
+            var (group, rule) = item;
             var alert = At(rule, "alert").GetString()!;
             var expression = At(rule, "expr").GetString()!;
             Assert.True(PromQl.IsBalanced(expression), $"{alert}: unbalanced {expression}");
             AssertReadsOnlyExportedMetrics(alert, expression);
-            Assert.All(PromQl.LabelValues(expression, "job"), j => Assert.Equal(job, j));
+            Assert.All(PromQl.LabelValues(expression, "job"), j => Assert.Equal(jobs[group], j));
             Assert.Contains(At(rule, "labels", "severity").GetString(), new[] { "warning", "critical" });
             Assert.False(string.IsNullOrWhiteSpace(At(rule, "annotations", "summary").GetString()), alert);
         });
@@ -96,6 +103,42 @@ public sealed partial class MonitoringManifestTests
     }
 
     [Fact]
+    public async Task Kustomize_Monitoring_ScrapesThePullSecretControllerInItsOwnNamespace()
+    {
+        await SkipUnlessKubectlAsync();
+        var podMonitor = PodMonitor(await KustomizeAsync("monitoring"), "metadata-proxy-pull-secrets");
+        var deployment = (await KustomizeAsync("pull-secrets")).Single("Deployment");
+        var endpoint = Assert.Single(At(podMonitor, "spec", "podMetricsEndpoints").EnumerateArray());
+        var container = At(deployment, "spec", "template", "spec", "containers", 0);
+
+        Assert.Equal([Namespace(deployment)!], Strings(At(podMonitor, "spec", "namespaceSelector", "matchNames")));
+        Assert.All(At(podMonitor, "spec", "selector", "matchLabels").EnumerateObject(), label =>
+            Assert.Equal(label.Value.GetString(), At(deployment, "spec", "template", "metadata", "labels", label.Name).GetString()));
+        Assert.Equal("/metrics", At(endpoint, "path").GetString());
+        var port = Assert.Single(At(container, "ports").EnumerateArray(), p => At(p, "name").GetString() == At(endpoint, "port").GetString());
+        Assert.Equal(9988, At(port, "containerPort").GetInt32()); // the controller's admin port (Listen:Admin in PullSecrets mode)
+    }
+
+    [Fact]
+    public async Task Rules_CoverThePullSecretControllerExpiryFailuresAndLeadership()
+    {
+        await SkipUnlessKubectlAsync();
+        var rules = At((await KustomizeAsync("monitoring")).Single("PrometheusRule"), "spec", "groups").EnumerateArray()
+            .SelectMany(g => At(g, "rules").EnumerateArray())
+            .ToDictionary(r => At(r, "alert").GetString()!, r => (Expression: At(r, "expr").GetString()!, For: r.TryGetProperty("for", out var wait) ? wait.GetString()! : ""));
+
+        Assert.Equal(["metadata_proxy_pull_secret_soonest_expiry_seconds"], PromQl.MetricNames(rules["MetadataProxyPullSecretsExpiringSoon"].Expression));
+        Assert.Contains("< 900", rules["MetadataProxyPullSecretsExpiringSoon"].Expression, StringComparison.Ordinal); // 15 minutes
+        Assert.Contains(">= 0", rules["MetadataProxyPullSecretsExpiringSoon"].Expression, StringComparison.Ordinal); // -1: none held
+        Assert.Equal(["failing"], PromQl.LabelValues(rules["MetadataProxyPullSecretsFailing"].Expression, "state"));
+        Assert.Equal("10m", rules["MetadataProxyPullSecretsFailing"].For);
+        Assert.Equal(["refused"], PromQl.LabelValues(rules["MetadataProxyPullSecretsRefused"].Expression, "state"));
+        Assert.Equal(["metadata_proxy_pull_secrets"], PromQl.MetricNames(rules["MetadataProxyPullSecretsNoLeader"].Expression).Distinct());
+        Assert.Equal(["metadata_proxy_pull_secret_refresh_total"], PromQl.MetricNames(rules["MetadataProxyPullSecretRefreshErrors"].Expression));
+        Assert.Equal(["up"], PromQl.MetricNames(rules["MetadataProxyPullSecretsDown"].Expression));
+    }
+
+    [Fact]
     public async Task Dashboard_EveryQueryReadsOnlyExportedMetrics()
     {
         using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(
@@ -110,6 +153,11 @@ public sealed partial class MonitoringManifestTests
             Assert.True(PromQl.IsBalanced(t.Expression), $"{t.Panel}: unbalanced {t.Expression}");
             AssertReadsOnlyExportedMetrics(t.Panel, t.Expression);
         });
+        var read = targets.SelectMany(t => PromQl.MetricNames(t.Expression)).ToHashSet(StringComparer.Ordinal);
+        Assert.Superset(new HashSet<string>(StringComparer.Ordinal)
+        {
+            "metadata_proxy_pull_secrets", "metadata_proxy_pull_secret_refresh_total", "metadata_proxy_pull_secret_soonest_expiry_seconds",
+        }, read);
         // Panel ids are unique, so Grafana keeps every panel.
         var ids = At(dashboard.RootElement, "panels").EnumerateArray().Select(p => At(p, "id").GetInt32()).ToList();
         Assert.Equal(ids.Count, ids.Distinct().Count());
@@ -117,7 +165,7 @@ public sealed partial class MonitoringManifestTests
 
     /// <summary>
     /// Every metric name is exported by the server (a histogram as its _bucket, _sum and _count series) or is
-    /// Prometheus's own <c>up</c>; every <c>outcome</c> value is one the server sets.
+    /// Prometheus's own <c>up</c>; every <c>outcome</c> and <c>state</c> value is one the server sets.
     /// </summary>
     private static void AssertReadsOnlyExportedMetrics(string what, string expression)
     {
@@ -125,9 +173,14 @@ public sealed partial class MonitoringManifestTests
         Assert.True(names.Count > 0, $"{what}: no metric in {expression}");
         foreach (var name in names)
             Assert.True(Exported.Value.Names.Contains(name), $"{what}: {name} is not a metric the server exports ({expression})");
-        foreach (var outcome in PromQl.LabelValues(expression, "outcome"))
-            Assert.True(Exported.Value.Strings.Contains(outcome), $"{what}: outcome \"{outcome}\" is never set by the server");
+        foreach (var outcome in PromQl.LabelValues(expression, "outcome").Concat(PromQl.LabelValues(expression, "state")))
+            Assert.True(Exported.Value.Strings.Contains(outcome), $"{what}: outcome or state \"{outcome}\" is never set by the server");
     }
+
+    private static JsonElement PodMonitor(RenderedManifests monitoring, string name) =>
+        Assert.Single(monitoring.Objects, o => Kind(o) == "PodMonitor" && Name(o) == name);
+
+    private static string Job(JsonElement podMonitor) => $"{Namespace(podMonitor)}/{Name(podMonitor)}";
 
     private static readonly Lazy<(HashSet<string> Names, HashSet<string> Strings)> Exported = new(() =>
     {

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using MetadataProxy.FunctionalTests.Infrastructure;
+using MetadataProxy.Metadata;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MetadataProxy.FunctionalTests.Conformance;
 
@@ -117,7 +119,7 @@ public sealed class WaitForChangeTests : IAsyncLifetime
             var client = _server.CreateClient();
             return client.GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true");
         }).ToList();
-        await AssertStillWaitingAsync(Task.WhenAny(waits));
+        await AssertStillWaitingAsync(Task.WhenAny(waits), waits.Count);
 
         using var other = _server.CreateClient();
         var (response, body) = await other.GetWithBodyAsync("/computeMetadata/v1/project/project-id")
@@ -148,7 +150,7 @@ public sealed class WaitForChangeTests : IAsyncLifetime
     public async Task W_10_OneCallerPastItsShareOfHangingRequests_Gets429WithAReason()
     {
         var waits = Enumerable.Range(0, 32).Select(_ => _server.CreateClient().GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true")).ToList();
-        await AssertStillWaitingAsync(Task.WhenAny(waits));
+        await AssertStillWaitingAsync(Task.WhenAny(waits), waits.Count);
 
         var (refused, body) = await _server.CreateClient().GetWithBodyAsync($"{ClusterNamePath}?wait_for_change=true")
             .WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
@@ -174,16 +176,14 @@ public sealed class WaitForChangeTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// A wait must still be pending after the server had ample time to answer a plain request. The 200 ms is a "nothing
-    /// happened during X" observation, not synchronisation: the in-process server keeps real time (its TimeProvider is
-    /// not configurable), and it exposes no count of open waits a test could poll instead.
+    /// The server holds <paramref name="count"/> waits parked on the next change (its own count, polled: no time
+    /// window), and none of them has been answered.
     /// </summary>
-    private async Task AssertStillWaitingAsync(Task waiting)
+    private async Task AssertStillWaitingAsync(Task waiting, int count = 1)
     {
-        using var probe = _server.CreateClient();
-        for (var i = 0; i < 3; i++)
-            using (await probe.GetAsync("/computeMetadata/v1/project/project-id", flavor: true)) { }
-        await Task.Delay(TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
+        var metadata = _server.Services.GetRequiredService<MetadataService>();
+        await Kubernetes.KubernetesLab.WaitUntilAsync(() => Task.FromResult(metadata.ParkedWaits >= count || waiting.IsCompleted));
         Assert.False(waiting.IsCompleted, "the wait_for_change request answered before any change");
+        Assert.Equal(count, metadata.ParkedWaits);
     }
 }

@@ -28,7 +28,8 @@ internal sealed class ProxyServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ProxyServer> StartAsync(IDictionary<string, string?> configuration)
+    /// <summary>Starts the server; with <paramref name="time"/>, every wait of the server's runs on that clock.</summary>
+    public static async Task<ProxyServer> StartAsync(IDictionary<string, string?> configuration, TimeProvider? time = null)
     {
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -42,7 +43,7 @@ internal sealed class ProxyServer : IAsyncDisposable
             settings[key] = value;
 
         var source = new TestConfigurationSource(settings);
-        var app = Program.Build([], builder => builder.Add(source));
+        var app = Program.Build([], builder => builder.Add(source), time);
         await app.StartAsync();
         var listeners = app.Services.GetRequiredService<Listeners>();
         return new ProxyServer(app, source, ToUri(listeners.MetadataEndpoints[0]), ToUri(listeners.AdminEndpoints[0]));

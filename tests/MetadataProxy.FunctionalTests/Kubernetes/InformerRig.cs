@@ -27,7 +27,7 @@ internal sealed class InformerRig : IAsyncDisposable
         Kube = kube;
         Options = options;
         Client = new k8s.Kubernetes(kube.ClientConfiguration());
-        Informer = new PodInformer(Client, Index, Microsoft.Extensions.Options.Options.Create(options), new PodEvents(), new WatchJitter(() => jitter),
+        Informer = new PodInformer(Client, Index, Microsoft.Extensions.Options.Options.Create(options), new PodEvents(), new BackoffJitter(() => jitter),
             Clock, Metrics, NullLogger<PodInformer>.Instance);
     }
 

@@ -92,7 +92,7 @@ public sealed class StartupTaintClockTests
 
     private static StartupTaintRemover Remover(KubernetesTestServer kube, RecordingClock clock, IReadinessCheck readiness, double jitter) =>
         new(new k8s.Kubernetes(kube.ClientConfiguration()), [readiness], Microsoft.Extensions.Options.Options.Create(new KubernetesOptions { NodeName = NodeName }),
-            new StartupTaintJitter(() => jitter), clock, NullLogger<StartupTaintRemover>.Instance);
+            new BackoffJitter(() => jitter), clock, NullLogger<StartupTaintRemover>.Instance);
 
     private sealed class Switch : IReadinessCheck
     {

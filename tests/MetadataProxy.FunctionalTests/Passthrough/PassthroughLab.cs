@@ -64,7 +64,7 @@ public sealed class PassthroughLab : IAsyncLifetime
     }
 
     /// <summary>The server in passthrough mode, with the spec's fixture and one workload at <see cref="AppCaller"/>.</summary>
-    internal static Task<ProxyServer> StartProxyAsync(string upstreamAddress, IDictionary<string, string?>? extra = null)
+    internal static Task<ProxyServer> StartProxyAsync(string upstreamAddress, IDictionary<string, string?>? extra = null, TimeProvider? time = null)
     {
         var settings = Fixture.MetadataSettings();
         settings["Standalone:Identities:0:Cidr"] = "127.0.0.1/32";
@@ -79,7 +79,7 @@ public sealed class PassthroughLab : IAsyncLifetime
         settings["Upstream:Address"] = upstreamAddress;
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
             settings[key] = value;
-        return ProxyServer.StartAsync(settings);
+        return ProxyServer.StartAsync(settings, time);
     }
 
     private static readonly Lazy<string> UntypedCredentials = new(() =>

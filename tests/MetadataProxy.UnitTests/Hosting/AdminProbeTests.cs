@@ -53,7 +53,7 @@ public sealed class AdminProbeTests : IDisposable
         var result = AdminProbe.Run("/readyz", socketPath: null, output);
 
         Assert.Equal(2, result);
-        Assert.StartsWith("probe: Listen__AdminSocket is empty, so the server has no admin socket to ask;", output.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("probe: Listen:AdminSocket (Listen__AdminSocket) is empty, so the server has no admin socket to ask;", output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

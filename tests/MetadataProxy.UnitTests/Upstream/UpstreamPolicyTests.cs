@@ -48,7 +48,7 @@ public sealed class UpstreamPolicyTests
     [Fact]
     public void Decide_WithAnOperatorsAllowList_ForwardsOnlyWhatItNames()
     {
-        string[] allow = ["instance/machine-type"];
+        var allow = new UpstreamAllowList(["instance/machine-type"]);
 
         Assert.Equal(UpstreamDecision.Forward, UpstreamPolicy.Decide("GET", ["instance", "machine-type"], false, allow));
         Assert.Equal(UpstreamDecision.NotAllowed, UpstreamPolicy.Decide("GET", ["instance", "preempted"], false, allow));
