@@ -230,9 +230,14 @@ internal sealed class ProxyMetrics
         (_pullSecretConflicts ??= _factory.CreateCounter("metadata_proxy_pull_secret_conflicts_total",
             "Writes of image pull Secrets answered 409 Conflict and retried on the Secret as it is now.")).Inc();
 
-    /// <summary>Exports the managed pull Secrets by state and the seconds to the soonest expiry among them (-1 when none), read at each scrape.</summary>
-    public void ObservePullSecrets(Func<(int Current, int Failing, int Refused, TimeSpan? SoonestExpiry)> summary)
+    /// <summary>
+    /// Exports the managed pull Secrets by state, the seconds to the soonest expiry among them (-1 when none) and whether
+    /// this replica holds the Lease, read at each scrape.
+    /// </summary>
+    public void ObservePullSecrets(Func<(int Current, int Failing, int Refused, TimeSpan? SoonestExpiry)> summary, Func<bool> isLeader)
     {
+        var leader = _factory.CreateGauge("metadata_proxy_pull_secret_leader",
+            "1 while this replica holds the pull-secret controller's Lease (the only replica that writes), else 0.");
         var secrets = _factory.CreateGauge("metadata_proxy_pull_secrets",
             "ServiceAccounts with an image pull Secret, by state (current, failing, refused); 0 on a replica that does not lead.", "state");
         var soonest = _factory.CreateGauge("metadata_proxy_pull_secret_soonest_expiry_seconds",
@@ -244,6 +249,7 @@ internal sealed class ProxyMetrics
             secrets.WithLabels("failing").Set(now.Failing);
             secrets.WithLabels("refused").Set(now.Refused);
             soonest.Set(now.SoonestExpiry is { } left ? left.TotalSeconds : -1);
+            leader.Set(isLeader() ? 1 : 0);
         });
     }
 

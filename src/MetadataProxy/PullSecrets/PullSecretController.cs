@@ -42,7 +42,7 @@ internal sealed partial class PullSecretController(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        metrics.ObservePullSecrets(Summary);
+        metrics.ObservePullSecrets(Summary, () => elector.IsLeader);
         while (!stoppingToken.IsCancellationRequested)
         {
             CancellationToken term;

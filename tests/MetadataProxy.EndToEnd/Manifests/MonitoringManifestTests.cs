@@ -133,7 +133,9 @@ public sealed partial class MonitoringManifestTests
         Assert.Equal(["failing"], PromQl.LabelValues(rules["MetadataProxyPullSecretsFailing"].Expression, "state"));
         Assert.Equal("10m", rules["MetadataProxyPullSecretsFailing"].For);
         Assert.Equal(["refused"], PromQl.LabelValues(rules["MetadataProxyPullSecretsRefused"].Expression, "state"));
-        Assert.Equal(["metadata_proxy_pull_secrets"], PromQl.MetricNames(rules["MetadataProxyPullSecretsNoLeader"].Expression).Distinct());
+        Assert.Equal(["metadata_proxy_pull_secret_leader"], PromQl.MetricNames(rules["MetadataProxyPullSecretsNoLeader"].Expression));
+        Assert.Contains("max(", rules["MetadataProxyPullSecretsNoLeader"].Expression, StringComparison.Ordinal); // over the replicas: one leader is enough
+        Assert.Equal("10m", rules["MetadataProxyPullSecretsNoLeader"].For);
         Assert.Equal(["metadata_proxy_pull_secret_refresh_total"], PromQl.MetricNames(rules["MetadataProxyPullSecretRefreshErrors"].Expression));
         Assert.Equal(["up"], PromQl.MetricNames(rules["MetadataProxyPullSecretsDown"].Expression));
     }

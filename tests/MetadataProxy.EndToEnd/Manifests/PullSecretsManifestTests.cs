@@ -47,7 +47,7 @@ public sealed class PullSecretsManifestTests
         var account = rendered.Single("ServiceAccount");
 
         Assert.Equal(
-            new[] { "/serviceaccounts:get,list,patch", "/serviceaccounts/token:create", "/secrets:create,delete,get,update", "/events:create" },
+            new[] { "/serviceaccounts:get,list,patch,watch", "/serviceaccounts/token:create", "/secrets:create,delete,get,update", "/events:create" },
             Rules(rendered.Single("ClusterRole")));
         var role = rendered.Single("Role");
         Assert.Equal(Namespace, RenderedManifests.Namespace(role));

@@ -18,6 +18,9 @@ public sealed class LeaderElectionTests
         await lab.SettleAsync();
         Assert.True(a.Elector.IsLeader);
         Assert.False(b.Elector.IsLeader);
+        Assert.Equal(1, await PullSecretsLab.MetricAsync(a, "metadata_proxy_pull_secret_leader"));
+        using (var admin = new HttpClient { BaseAddress = b.AdminUri })
+            Assert.Contains("\nmetadata_proxy_pull_secret_leader 0\n", await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken), StringComparison.Ordinal);
 
         lab.AddAccount(Ns, "first");
         await lab.AdvanceAsync(TimeSpan.FromMinutes(2));
@@ -31,6 +34,7 @@ public sealed class LeaderElectionTests
         lab.AddAccount(Ns, "second");
         await lab.AdvanceAsync(TimeSpan.FromSeconds(2)); // one RetryPeriod
         Assert.True(b.Elector.IsLeader);
+        Assert.Equal(1, await PullSecretsLab.MetricAsync(b, "metadata_proxy_pull_secret_leader"));
         await lab.AdvanceAsync(TimeSpan.FromSeconds(1));
 
         Assert.Equal("replica-b", lab.SecretOf(Ns, "second")!.Metadata.Annotations[ManagedSecret.WrittenByAnnotation]);
