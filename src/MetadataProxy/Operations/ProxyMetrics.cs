@@ -210,10 +210,10 @@ internal sealed class ProxyMetrics
     private Counter? _pullSecretAccountWatchEnds;
     private Counter? _eventsDropped;
 
-    /// <summary>The ServiceAccount watch ended or its list failed: closed (resumed), expired (relisted), failed or list_failed (backed off).</summary>
+    /// <summary>The ServiceAccount watch ended or its list failed: closed (resumed), silent (resumed after SilenceLimit), expired (relisted), failed or list_failed (backed off).</summary>
     public void PullSecretAccountWatchEnded(string reason) =>
         (_pullSecretAccountWatchEnds ??= _factory.CreateCounter("metadata_proxy_pull_secret_account_watch_ends_total",
-            "Ends of the pull-secret controller's ServiceAccount list/watch, by reason (closed, expired, failed, list_failed).", "reason")).WithLabels(reason).Inc();
+            "Ends of the pull-secret controller's ServiceAccount list/watch, by reason (closed, silent, expired, failed, list_failed).", "reason")).WithLabels(reason).Inc();
 
     /// <summary>A Warning Event not written because the queue of Events waiting for the API server was full.</summary>
     public void KubernetesEventDropped() =>

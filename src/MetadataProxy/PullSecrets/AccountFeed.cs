@@ -14,6 +14,12 @@ internal sealed class AccountFeed(IKubernetes client, int pageSize) : IDisposabl
     /// <summary>Server-side watch timeout: a healthy watch ends and is resumed at least this often.</summary>
     private const int WatchTimeoutSeconds = 300;
 
+    /// <summary>
+    /// A watch that has sent nothing (no event, no bookmark) and not ended for this long is a stalled connection, not a
+    /// quiet cluster: the server ends every watch within <see cref="WatchTimeoutSeconds"/>.
+    /// </summary>
+    public static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(WatchTimeoutSeconds + 60);
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, V1ServiceAccount> _accounts = new(StringComparer.Ordinal);
     private readonly HashSet<string> _changed = new(StringComparer.Ordinal);

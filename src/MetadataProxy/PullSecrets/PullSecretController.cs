@@ -69,6 +69,7 @@ internal sealed partial class PullSecretController(
         DateTimeOffset? relistAt = time.GetUtcNow();
         var resyncAt = time.GetUtcNow() + options.Value.ResyncInterval;
         DateTimeOffset? rewatchAt = null;
+        var heardAt = time.GetUtcNow(); // the watch's last sign of life: its start, an event or a bookmark
         while (!term.IsCancellationRequested)
         {
             var now = time.GetUtcNow();
@@ -83,16 +84,29 @@ internal sealed partial class PullSecretController(
                     relistAt = null;
                     Log.Listed(logger, count);
                     feed.StartWatch(term);
+                    heardAt = now;
                 }
                 else if (rewatchAt <= now)
                 {
                     rewatchAt = null;
                     feed.StartWatch(term);
+                    heardAt = now;
                 }
 
                 var changes = feed.Take();
                 if (changes.Heard)
+                {
                     backoff.Reset();
+                    heardAt = now;
+                }
+                else if (changes.Ended is null && feed.Watching && now - heardAt >= AccountFeed.SilenceLimit)
+                {
+                    // A stalled connection delivers nothing and never ends: resume from the last resourceVersion on a new one.
+                    metrics.PullSecretAccountWatchEnded("silent");
+                    Log.Silent(logger, AccountFeed.SilenceLimit.TotalSeconds);
+                    feed.StartWatch(term);
+                    heardAt = now;
+                }
                 switch (changes.Ended)
                 {
                     case WatchEnd.ExpiredEnd:
@@ -109,6 +123,7 @@ internal sealed partial class PullSecretController(
                     case WatchEnd.ClosedEnd:
                         metrics.PullSecretAccountWatchEnded("closed");
                         feed.StartWatch(term);
+                        heardAt = now;
                         break;
                 }
 
@@ -133,7 +148,8 @@ internal sealed partial class PullSecretController(
             }
 
             Volatile.Write(ref _published, [.. _accounts.Values]);
-            var wake = _accounts.Values.Select(a => a.DueAt).Append(resyncAt).Append(relistAt ?? DateTimeOffset.MaxValue).Append(rewatchAt ?? DateTimeOffset.MaxValue).Min();
+            var wake = _accounts.Values.Select(a => a.DueAt).Append(resyncAt).Append(relistAt ?? DateTimeOffset.MaxValue).Append(rewatchAt ?? DateTimeOffset.MaxValue)
+                .Append(feed.Watching ? heardAt + AccountFeed.SilenceLimit : DateTimeOffset.MaxValue).Min();
             var wait = wake - time.GetUtcNow();
             if (wait <= TimeSpan.Zero)
                 continue;
@@ -208,6 +224,9 @@ internal sealed partial class PullSecretController(
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list ServiceAccounts: {Error}; retrying in {DelaySeconds:0.0} s")]
         public static partial void ListFailed(ILogger logger, string error, double delaySeconds);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "ServiceAccount watch sent nothing for {Seconds} s and did not end; resuming it on a new connection")]
+        public static partial void Silent(ILogger logger, double seconds);
 
         [LoggerMessage(Level = LogLevel.Information, Message = "ServiceAccount watch expired (410); relisting")]
         public static partial void Expired(ILogger logger);

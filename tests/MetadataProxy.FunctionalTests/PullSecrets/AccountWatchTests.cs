@@ -95,6 +95,38 @@ public sealed class AccountWatchTests
     }
 
     [Fact]
+    public async Task SilentWatch_IsResumedOnANewConnection_AfterTheSilenceLimit_WithoutARelist()
+    {
+        await using var lab = await PullSecretsLab.StartAsync();
+        lab.AddAccount(Ns, "first");
+        var replica = await lab.StartReplicaAsync("replica-a");
+        await lab.SettleAsync();
+        Assert.Equal(1, lab.Kube.ServiceAccountWatches);
+
+        lab.Kube.StallWatches(); // the connection stays open and delivers nothing, bookmarks included
+        try
+        {
+            lab.AddAccount(Ns, "while-silent");
+            await lab.AdvanceAsync(AccountFeed.SilenceLimit / 2);
+            Assert.Equal(1, lab.Kube.ServiceAccountWatches); // not before the limit
+            Assert.Null(lab.SecretOf(Ns, "while-silent"));
+
+            await lab.AdvanceAsync(AccountFeed.SilenceLimit / 2 + TimeSpan.FromSeconds(15));
+            await PullSecretsLab.WaitUntilAsync(() => lab.Kube.ServiceAccountWatches == 2);
+        }
+        finally
+        {
+            lab.Kube.ResumeWatches(); // a stalled stream would otherwise hold the lab's shutdown
+        }
+
+        await PullSecretsLab.WaitUntilAsync(() => lab.SecretOf(Ns, "while-silent") is not null);
+        Assert.Equal(1, lab.Kube.ServiceAccountLists);
+        using var admin = new HttpClient { BaseAddress = replica.AdminUri };
+        Assert.Contains("metadata_proxy_pull_secret_account_watch_ends_total{reason=\"silent\"} 1",
+            await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ExpiredResourceVersion_Relists()
     {
         await using var lab = await PullSecretsLab.StartAsync();
