@@ -121,9 +121,8 @@ public sealed class AccountWatchTests
 
         await PullSecretsLab.WaitUntilAsync(() => lab.SecretOf(Ns, "while-silent") is not null);
         Assert.Equal(1, lab.Kube.ServiceAccountLists);
-        using var admin = new HttpClient { BaseAddress = replica.AdminUri };
         Assert.Contains("metadata_proxy_pull_secret_account_watch_ends_total{reason=\"silent\"} 1",
-            await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            await PullSecretsLab.MetricsTextAsync(replica), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,8 +19,7 @@ public sealed class LeaderElectionTests
         Assert.True(a.Elector.IsLeader);
         Assert.False(b.Elector.IsLeader);
         Assert.Equal(1, await PullSecretsLab.MetricAsync(a, "metadata_proxy_pull_secret_leader"));
-        using (var admin = new HttpClient { BaseAddress = b.AdminUri })
-            Assert.Contains("\nmetadata_proxy_pull_secret_leader 0\n", await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Contains("\nmetadata_proxy_pull_secret_leader 0\n", await PullSecretsLab.MetricsTextAsync(b), StringComparison.Ordinal);
 
         lab.AddAccount(Ns, "first");
         await lab.AdvanceAsync(TimeSpan.FromMinutes(2));

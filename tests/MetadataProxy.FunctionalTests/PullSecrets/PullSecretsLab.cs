@@ -158,10 +158,16 @@ internal sealed class PullSecretsLab : IAsyncDisposable
         }
     }
 
-    public static async Task<double> MetricAsync(Replica replica, string series)
+    /// <summary>The replica's /metrics page as Prometheus scrapes it.</summary>
+    public static async Task<string> MetricsTextAsync(Replica replica)
     {
         using var admin = new HttpClient { BaseAddress = replica.AdminUri };
-        var text = await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        return await admin.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+    }
+
+    public static async Task<double> MetricAsync(Replica replica, string series)
+    {
+        var text = await MetricsTextAsync(replica);
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
