@@ -3,7 +3,7 @@ namespace MetadataProxy.Benchmarks;
 /// <summary>
 /// Which benchmark to run: <c>plugin [runs] [binary]</c> for the credential provider's start-to-answer time,
 /// <c>script [services] [backends] [before]</c> for the interception script on a node with many kube-proxy services,
-/// <c>hotpath [seconds] [connections] [VAR=value …]</c> for the hot path against nginx and bare Kestrel floors (wrk, pinned),
+/// <c>hotpath [footprint] [seconds] [connections] [rounds] [VAR=value …]</c> for the hot path against nginx and bare Kestrel floors (wrk, pinned),
 /// <c>coldpath [requests] [warm-up] [VAR=value …]</c> for new pods' first tokens against the same upstream calls made directly
 /// (by <c>coldpath-floor …</c>, its child),
 /// <c>kestrel-floor PORT FILE</c> for that Kestrel floor itself, anything else (the default, unchanged) for the in-process

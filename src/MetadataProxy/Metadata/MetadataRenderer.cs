@@ -21,10 +21,19 @@ internal static class MetadataRenderer
     public static MetadataResult.Content Listing(params string[] entries) =>
         TextContent(string.Concat(entries.Select(e => e + "\n")));
 
+    /// <summary>A node's value in its own format, rendered and hashed once per node and format (the hot path: an email).</summary>
+    public static MetadataResult.Content Value(ValueNode node, MetadataFormat? alt)
+    {
+        var format = alt ?? DefaultFormat(node.Value);
+        return format == MetadataFormat.Json
+            ? node.RenderedJson ??= Value(node.Value, format)
+            : node.RenderedText ??= Value(node.Value, format);
+    }
+
     /// <summary>A value in its own format (A-1..A-4); the ETag is that of the default rendering .</summary>
     public static MetadataResult.Content Value(MetadataValue value, MetadataFormat? alt)
     {
-        var defaultFormat = value is MetadataValue.List { JsonByDefault: true } ? MetadataFormat.Json : MetadataFormat.Text;
+        var defaultFormat = DefaultFormat(value);
         var etag = ETagOf(Render(value, defaultFormat));
         var format = alt ?? defaultFormat;
         return new MetadataResult.Content(format == MetadataFormat.Json ? ContentTypes.Json : ContentTypes.Text, Render(value, format), etag);
@@ -75,6 +84,9 @@ internal static class MetadataRenderer
             result.Append(char.ToUpperInvariant(part[0])).Append(part.AsSpan(1));
         return result.ToString();
     }
+
+    private static MetadataFormat DefaultFormat(MetadataValue value) =>
+        value is MetadataValue.List { JsonByDefault: true } ? MetadataFormat.Json : MetadataFormat.Text;
 
     private static bool IsDirectory(MetadataNode node) => node is DirectoryNode or CallerDirectoryNode;
 

@@ -156,7 +156,7 @@ internal sealed class MetadataService(
                 new MetadataResult.Redirect(request.PathWithSlash + request.QueryString), // D-3
             DirectoryNode directory => RenderDirectory(directory, query),
             _ when request.TrailingSlash => NotFound(request, null), // D-8, TK-7
-            ValueNode value => MetadataRenderer.Value(value.Value, query.Alt),
+            ValueNode value => MetadataRenderer.Value(value, query.Alt),
             CredentialLeaf when query.WaitForChange =>
                 new MetadataResult.Failure(FailureReason.BadRequest, "wait_for_change is not supported for service account tokens or identities."), // TK-8
             CredentialLeaf leaf => await credentials.GetAsync(leaf, query, cancellationToken),

@@ -39,6 +39,21 @@ public sealed class MetadataRendererTests
     }
 
     [Fact]
+    public void A_6_Value_OfANode_IsRenderedOncePerFormat_AsTheValueItselfRenders()
+    {
+        // The hot path (an email, a project id): the node keeps each format's answer, body and ETag alike.
+        var node = ValueNode.List(["tag-a", "tag-b"]);
+        var json = MetadataRenderer.Value(node, MetadataFormat.Json);
+        var text = MetadataRenderer.Value(node, alt: null);
+        Assert.Same(json, MetadataRenderer.Value(node, MetadataFormat.Json));
+        Assert.Same(text, MetadataRenderer.Value(node, MetadataFormat.Text));
+        Assert.Equal(MetadataRenderer.Value(node.Value, MetadataFormat.Json).Body, json.Body);
+        Assert.Equal(MetadataRenderer.Value(node.Value, alt: null).Body, text.Body);
+        Assert.Equal("tag-a\ntag-b\n", Encoding.UTF8.GetString(text.Body));
+        Assert.Equal(text.ETag, json.ETag); // the default rendering's ETag for both
+    }
+
+    [Fact]
     public void RecursiveJson_KeepsFreeKeysVerbatimAndNumbersExact()
     {
         var tree = new DirectoryNode(new Dictionary<string, MetadataNode>
