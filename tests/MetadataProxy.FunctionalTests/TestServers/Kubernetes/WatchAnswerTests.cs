@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using MetadataProxy.Kubernetes;
 
 namespace MetadataProxy.FunctionalTests.TestServers.Kubernetes;
 
@@ -92,6 +93,22 @@ public sealed class WatchAnswerTests : KubernetesServerFixture
         Assert.Equal("application/json", ended.Content.Headers.ContentType?.MediaType);
         Assert.Equal("", await ended.Content.ReadAsStringAsync(Ct));
         Assert.Equal(0, Server.OpenWatches);
+    }
+
+    [Fact]
+    public async Task EndWatchesAtOnce_EmptyStream_KubernetesClientThrowsEndOfStream_NotACleanEnd()
+    {
+        var list = await Client.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: Ct);
+        Server.EndWatchesAtOnce();
+
+        await using var watch = PodWatchRecorder.Start(Client, resourceVersion: list.Metadata.ResourceVersion, allowWatchBookmarks: true);
+
+        // The client reads the first line before it yields anything; a 200 stream with none throws instead of ending.
+        var ended = await watch.EndedWithin();
+        Assert.NotNull(ended);
+        Assert.True(WatchAttempt.IsEmptyEnd(ended), ended.ToString());
+        Assert.False(watch.TryTakeError(out _));
+        Assert.Equal(1, Server.PodWatchCalls);
     }
 
     [Fact]
