@@ -94,7 +94,7 @@ public sealed class AccountWatchEndTests
     {
         await using var lab = await PullSecretsLab.StartAsync();
         lab.Kube.BookmarkInterval = TimeSpan.FromHours(1); // a quiet cluster and no bookmark: the watch just lasts
-        lab.AddAccount(Ns, "first");
+        lab.AddAccount(Ns, "plain", optIn: null); // not opted in: the controller's own writes send the watch nothing
         var replica = await lab.StartReplicaAsync("replica-a");
         await lab.SettleAsync();
         await lab.AdvanceAsync(TimeSpan.FromSeconds(1));
