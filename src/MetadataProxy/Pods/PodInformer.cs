@@ -7,11 +7,12 @@ namespace MetadataProxy.Pods;
 
 /// <summary>
 /// Keeps <see cref="PodIndex"/> equal to the pods on this node: list, then watch from the list's resourceVersion
-/// with bookmarks; a 410 (an ERROR event, or the answer to the watch request itself) relists at once, a broken stream
-/// or one closed at once with nothing delivered (<see cref="WatchAttempt"/>) resumes from the last resourceVersion after a jittered back-off
-/// (capped at <c>Kubernetes:ReconnectDelayMax</c>, so the watch resumes promptly once the API server is back). A watch
-/// that delivers neither an event nor a bookmark for twice <c>Kubernetes:WatchBookmarkInterval</c> is silent: the
-/// index stops being current (the resolver then confirms callers with the API server) and the watch restarts.
+/// with bookmarks; a 410 (an ERROR event, or the answer to the watch request itself) relists at once; a broken stream,
+/// or one closed at once with nothing delivered (<see cref="WatchAttempt"/>), resumes from the last resourceVersion
+/// after a jittered back-off (capped at <c>Kubernetes:ReconnectDelayMax</c>, so the watch resumes promptly once the
+/// API server is back). A watch that delivers neither an event nor a bookmark for twice
+/// <c>Kubernetes:WatchBookmarkInterval</c> is silent: the index stops being current (the resolver then confirms
+/// callers with the API server) and the watch restarts.
 /// The logic follows YARP's ResourceInformer; KubernetesClient has no informer of its own.
 /// </summary>
 internal sealed partial class PodInformer(
