@@ -7,10 +7,12 @@ namespace MetadataProxy.Pods;
 
 /// <summary>
 /// Keeps <see cref="PodIndex"/> equal to the pods on this node: list, then watch from the list's resourceVersion
-/// with bookmarks; a 410 relists, a broken stream resumes from the last resourceVersion after a jittered back-off
-/// (capped at <c>Kubernetes:ReconnectDelayMax</c>, so the watch resumes promptly once the API server is back). A watch
-/// that delivers neither an event nor a bookmark for twice <c>Kubernetes:WatchBookmarkInterval</c> is silent: the
-/// index stops being current (the resolver then confirms callers with the API server) and the watch restarts.
+/// with bookmarks; a 410 (an ERROR event, or the answer to the watch request itself) relists at once; a broken stream,
+/// or one closed at once with nothing delivered (<see cref="WatchAttempt"/>), resumes from the last resourceVersion
+/// after a jittered back-off (capped at <c>Kubernetes:ReconnectDelayMax</c>, so the watch resumes promptly once the
+/// API server is back). A watch that delivers neither an event nor a bookmark for twice
+/// <c>Kubernetes:WatchBookmarkInterval</c> is silent: the index stops being current (the resolver then confirms
+/// callers with the API server) and the watch restarts.
 /// The logic follows YARP's ResourceInformer; KubernetesClient has no informer of its own.
 /// </summary>
 internal sealed partial class PodInformer(
@@ -121,6 +123,7 @@ internal sealed partial class PodInformer(
     private async Task<string?> WatchAsync(string selector, string resourceVersion, CancellationToken stoppingToken)
     {
         KubernetesException? error = null;
+        var attempt = new WatchAttempt(time);
         using var silence = new WatchSilence(2 * options.Value.WatchBookmarkInterval, time);
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, silence.Token);
         var stream = client.CoreV1.WatchListPodForAllNamespacesAsync(
@@ -135,6 +138,7 @@ internal sealed partial class PodInformer(
             await foreach (var (type, pod) in stream.WithCancellation(watching.Token))
             {
                 silence.Heard();
+                attempt.Heard();
                 resourceVersion = Apply(type, pod, resourceVersion);
             }
         }
@@ -142,13 +146,24 @@ internal sealed partial class PodInformer(
         {
             throw new WatchSilentException(resourceVersion, silence.Limit, e);
         }
+        catch (Exception e) when (ExpiredWatch.Is(e) && !stoppingToken.IsCancellationRequested)
+        {
+            return null; // the watch request itself was answered 410: relist, as for the ERROR event
+        }
+        catch (Exception e) when (WatchAttempt.IsEmptyEnd(e) && !stoppingToken.IsCancellationRequested)
+        {
+            // Answered 200 and ended before a first line: a quiet watch that ran its time resumes; one closed at once backs off.
+            return attempt.EndedEarly ? throw new WatchClosedEarlyException(attempt.Lasted) : resourceVersion;
+        }
 
         if (silence.IsSilent && !stoppingToken.IsCancellationRequested)
             throw new WatchSilentException(resourceVersion, silence.Limit, null);
-        if (error is { Status.Code: 410 })
+        if (ExpiredWatch.Is(error))
             return null; // Expired: the history we would resume from is gone.
         if (error is not null)
             throw error; // Any other ERROR event: back off, then resume.
+        if (attempt.EndedEarly)
+            throw new WatchClosedEarlyException(attempt.Lasted); // not a timeoutSeconds end: back off, or it spins
         return resourceVersion;
     }
 

@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using MetadataProxy.Kubernetes;
 
 namespace MetadataProxy.PullSecrets;
 
@@ -7,9 +8,10 @@ namespace MetadataProxy.PullSecrets;
 /// One term's view of the cluster's ServiceAccounts, as client-go's reflector keeps it: a list in chunks of
 /// <c>PullSecrets:ListPageSize</c>, then a watch from the list's resourceVersion (bookmarks advance it) whose events
 /// mark accounts changed and wake the controller at once. The feed only reports; the controller decides what an
-/// ended watch means (<see cref="WatchEnd"/>): resume, relist or back off.
+/// ended watch means (<see cref="WatchEnd"/>): resume, relist or back off. It times each watch on
+/// <see cref="TimeProvider"/> to tell a normal end from one closed at once.
 /// </summary>
-internal sealed class AccountFeed(IKubernetes client, int pageSize) : IDisposable
+internal sealed class AccountFeed(IKubernetes client, int pageSize, TimeProvider time) : IDisposable
 {
     /// <summary>Server-side watch timeout: a healthy watch ends and is resumed at least this often.</summary>
     private const int WatchTimeoutSeconds = 300;
@@ -172,6 +174,7 @@ internal sealed class AccountFeed(IKubernetes client, int pageSize) : IDisposabl
     private async Task<WatchEnd?> WatchAsync(string from, CancellationTokenSource watching, CancellationToken token)
     {
         KubernetesException? error = null;
+        var attempt = new WatchAttempt(time);
         try
         {
             var stream = client.CoreV1.WatchListServiceAccountForAllNamespacesAsync(
@@ -181,11 +184,16 @@ internal sealed class AccountFeed(IKubernetes client, int pageSize) : IDisposabl
                 onError: e => error ??= e as KubernetesException ?? new KubernetesException(e.Message, e),
                 cancellationToken: token);
             await foreach (var (type, account) in stream.WithCancellation(token))
+            {
+                attempt.Heard();
                 Apply(type, account, watching);
+            }
+
             return error switch
             {
-                { Status.Code: 410 } => WatchEnd.Expired,
+                not null when ExpiredWatch.Is(error) => WatchEnd.Expired,
                 not null => WatchEnd.Failed(error),
+                _ when attempt.EndedEarly => WatchEnd.ClosedEarly,
                 _ => WatchEnd.Closed,
             };
         }
@@ -195,6 +203,10 @@ internal sealed class AccountFeed(IKubernetes client, int pageSize) : IDisposabl
         }
         catch (Exception e)
         {
+            if (ExpiredWatch.Is(e))
+                return WatchEnd.Expired; // the watch request itself was answered 410: relist too
+            if (WatchAttempt.IsEmptyEnd(e))
+                return attempt.EndedEarly ? WatchEnd.ClosedEarly : WatchEnd.Closed; // answered 200, ended before a first line
             return WatchEnd.Failed(e);
         }
     }

@@ -11,8 +11,8 @@ namespace MetadataProxy.PullSecrets;
 /// The leader's loop. It lists the ServiceAccounts (in chunks) and watches them from the list's resourceVersion
 /// (<see cref="AccountFeed"/>): an added or changed account is looked at as soon as its event arrives, a deleted one
 /// is forgotten (its Secret is owned by it). In between it wakes when an account's Secret is due (half its token's
-/// life, or a retry). A watch that ends resumes from the last resourceVersion; 410 relists; failures back off with
-/// jitter. Every <c>ResyncInterval</c> it looks at every account it knows again (client-go's resync: from what the
+/// life, or a retry). A watch that ends resumes from the last resourceVersion; 410 relists; failures, and a watch
+/// closed at once with nothing delivered, back off with jitter. Every <c>ResyncInterval</c> it looks at every account it knows again (client-go's resync: from what the
 /// list and watch delivered, without asking the API server), the safety net for a pass that went wrong. It writes
 /// only inside a term of the <see cref="LeaseElector"/>; a new term starts from what the Secrets themselves say.
 /// </summary>
@@ -57,7 +57,7 @@ internal sealed partial class PullSecretController(
 
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(term, stoppingToken);
             _accounts.Clear();
-            using (var feed = new AccountFeed(client, options.Value.ListPageSize))
+            using (var feed = new AccountFeed(client, options.Value.ListPageSize, time))
                 await LeadAsync(feed, linked.Token);
             Volatile.Write(ref _published, []);
         }
@@ -124,6 +124,13 @@ internal sealed partial class PullSecretController(
                         metrics.PullSecretAccountWatchEnded("closed");
                         feed.StartWatch(term);
                         heardAt = now;
+                        break;
+                    case WatchEnd.ClosedEarlyEnd:
+                        // Ended at once with nothing delivered: resuming at once would spin against the API server.
+                        metrics.PullSecretAccountWatchEnded("closed_early");
+                        var pause = backoff.Next();
+                        Log.ClosedEarly(logger, pause.TotalSeconds);
+                        rewatchAt = now + pause;
                         break;
                 }
 
@@ -230,6 +237,9 @@ internal sealed partial class PullSecretController(
 
         [LoggerMessage(Level = LogLevel.Information, Message = "ServiceAccount watch expired (410); relisting")]
         public static partial void Expired(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "ServiceAccount watch ended at once with no event or bookmark (closed early); resuming in {DelaySeconds:0.0} s")]
+        public static partial void ClosedEarly(ILogger logger, double delaySeconds);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "ServiceAccount watch failed: {Error}; resuming in {DelaySeconds:0.0} s")]
         public static partial void WatchFailed(ILogger logger, string error, double delaySeconds);

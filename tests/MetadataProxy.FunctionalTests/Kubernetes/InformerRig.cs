@@ -22,16 +22,19 @@ internal sealed class InformerRig : IAsyncDisposable
 {
     public const string NodeName = "node-a";
 
+    private readonly Prometheus.CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
+
     private InformerRig(KubernetesTestServer kube, KubernetesOptions options, double jitter)
     {
         Kube = kube;
         Options = options;
+        Metrics = new ProxyMetrics(_registry);
         Client = new k8s.Kubernetes(kube.ClientConfiguration());
         Informer = new PodInformer(Client, Index, Microsoft.Extensions.Options.Options.Create(options), new PodEvents(), new BackoffJitter(() => jitter),
             Clock, Metrics, NullLogger<PodInformer>.Instance);
     }
 
-    public ProxyMetrics Metrics { get; } = new(Prometheus.Metrics.NewCustomRegistry());
+    public ProxyMetrics Metrics { get; }
 
     public RecordingClock Clock { get; } = new();
 
@@ -71,6 +74,15 @@ internal sealed class InformerRig : IAsyncDisposable
         return new KubernetesCallerResolver(Index, Informer, new PodLister(Client, limiter, kubernetes, Clock), accounts, node,
             new NodeIdentity(accounts, Microsoft.Extensions.Options.Options.Create(new NodeIdentityOptions()), node, kubernetes),
             identityOptions, kubernetes, Clock, Metrics, new RefusalEvents(new WarningEvents(Client, Metrics, Clock, NullLogger<WarningEvents>.Instance), kubernetes));
+    }
+
+    /// <summary>The current value of one series of the informer's metrics (0 when absent), as /metrics would show it.</summary>
+    public async Task<double> MetricAsync(string series)
+    {
+        using var text = new MemoryStream();
+        await _registry.CollectAndExportAsTextAsync(text, TestContext.Current.CancellationToken);
+        var line = System.Text.Encoding.UTF8.GetString(text.ToArray()).Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public Task StartInformerAsync() => Informer.StartAsync(TestContext.Current.CancellationToken);

@@ -159,6 +159,21 @@ internal sealed partial class ClusterStore
         }
     }
 
+    /// <summary>The resourceVersion of the latest write.</summary>
+    public long CurrentResourceVersion => Locked(() => _counter.Current);
+
+    /// <summary>Ends every open watch cleanly once its queued lines are sent, as timeoutSeconds does.</summary>
+    public void EndWatches()
+    {
+        lock (_gate)
+        {
+            foreach (var watch in AllWatches)
+            {
+                watch.End();
+            }
+        }
+    }
+
     public void AbortWatches()
     {
         lock (_gate)

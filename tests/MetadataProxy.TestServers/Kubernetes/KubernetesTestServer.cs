@@ -197,6 +197,25 @@ public sealed partial class KubernetesTestServer : IAsyncDisposable
     /// <summary>Completes once every open watch has been sent (flushed) every change made so far.</summary>
     public Task WaitForDeliveryAsync(CancellationToken ct = default) => _store.WaitForDeliveryAsync(ct);
 
+    /// <summary>
+    /// The next <paramref name="watches"/> watch requests (pods or ServiceAccounts) are refused with HTTP 410 and an
+    /// Expired Status (<c>too old resource version: X (Y)</c>), as the API server answers a too-old resourceVersion on
+    /// some paths, instead of a 200 stream that carries an ERROR event.
+    /// </summary>
+    public void AnswerWatchesGone(int watches) => _settings.WatchAnswers.AnswerGone(watches);
+
+    /// <summary>Watch requests answered 410 by <see cref="AnswerWatchesGone"/> so far.</summary>
+    public int WatchesAnsweredGone => _settings.WatchAnswers.AnsweredGone;
+
+    /// <summary>Every new watch stream ends cleanly right after what it replays (nothing, for a watch from the latest
+    /// resourceVersion), as behind a proxy that closes long requests at once; until <see cref="StopEndingWatches"/>.</summary>
+    public void EndWatchesAtOnce() => _settings.WatchAnswers.EndAtOnce = true;
+
+    public void StopEndingWatches() => _settings.WatchAnswers.EndAtOnce = false;
+
+    /// <summary>Ends every open watch stream cleanly (the terminating chunk, after what is queued), as its timeoutSeconds would.</summary>
+    public void EndWatches() => _store.EndWatches();
+
     /// <summary>Cuts every open watch connection mid-stream.</summary>
     public void DropWatches() => _store.AbortWatches();
 

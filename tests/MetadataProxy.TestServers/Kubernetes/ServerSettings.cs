@@ -19,6 +19,8 @@ internal sealed class ServerSettings
 
     public Stall WatchStall { get; } = new();
 
+    public WatchAnswers WatchAnswers { get; } = new();
+
     /// <summary>While on, Event creation hangs before it is recorded: an API server slow to write Events.</summary>
     public Stall EventStall { get; } = new();
 

@@ -4,15 +4,27 @@ using k8s.Models;
 namespace MetadataProxy.TestServers.Kubernetes;
 
 /// <summary>Serves one <c>watch=true</c> request of any kind: 200, application/json, chunked, one event per line,
-/// flushed per event, until timeoutSeconds, the client leaves, or the server cuts the connection.</summary>
+/// flushed per event, until timeoutSeconds, the client leaves, or the server cuts the connection; or the 410 Status
+/// instead of a stream, or a stream that ends at once, when <see cref="WatchAnswers"/> says so.</summary>
 internal static class WatchStream
 {
     public static async Task RunAsync<T>(HttpContext context, ClusterStore store, ServerSettings settings, WatchRequest request, string kind, Func<T, bool> matches)
         where T : class, IKubernetesObject<V1ObjectMeta>, new()
     {
         var aborted = context.RequestAborted;
+        if (settings.WatchAnswers.TakeGone())
+        {
+            // Refused on the request itself: 410 and the Status as the response, no stream.
+            await KubeResults.WriteStatusAsync(context, KubeStatus.Expired(request.From ?? 0, store.CurrentResourceVersion));
+            return;
+        }
+
         var watch = new ObjectWatch<T>(kind, matches, context.Abort);
         var expired = store.StartWatch(watch, request.From);
+        if (settings.WatchAnswers.EndAtOnce)
+        {
+            watch.End(); // what the watch replays is still sent, then the stream ends
+        }
 
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = KubeResults.JsonContentType;

@@ -66,6 +66,8 @@ internal sealed class PodWatchRecorder : IAsyncDisposable
 
     public bool TryTakeEvent(out (WatchEventType Type, V1Pod Pod) next) => _events.Reader.TryRead(out next);
 
+    public bool TryTakeError(out Exception? error) => _errors.Reader.TryRead(out error);
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
