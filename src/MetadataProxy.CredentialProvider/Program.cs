@@ -9,4 +9,5 @@ return await Dispatcher.RunAsync(
     Environment.GetEnvironmentVariable,
     Console.OpenStandardInput(),
     Console.OpenStandardOutput(),
-    Console.Error);
+    Console.Error,
+    TimeProvider.System);

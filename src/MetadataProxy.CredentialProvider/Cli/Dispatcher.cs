@@ -18,15 +18,22 @@ internal static class Dispatcher
     /// <summary>The promise to the caller: an answer or a reason within 10 s, even if standard input never closes.</summary>
     public static readonly TimeSpan ProcessDeadline = TimeSpan.FromSeconds(9);
 
-    public static async Task<int> RunAsync(string programName, string[] args, Func<string, string?> environment, Stream input, Stream output, TextWriter error)
+    /// <summary>
+    /// Both deadlines run on <paramref name="time"/>: <see cref="TimeProvider.System"/> in the binary (the runtime's
+    /// own timer queue, as before, so no start cost), a fake clock in the tests. Nothing else in the plugin reads a
+    /// clock: a token's lifetime is the server's relative <c>expires_in</c>.
+    /// </summary>
+    public static async Task<int> RunAsync(
+        string programName, string[] args, Func<string, string?> environment, Stream input, Stream output, TextWriter error, TimeProvider time)
     {
         var invocation = CommandLine.Parse(programName, args);
         if (!invocation.Succeeded)
             return await ReportAsync(invocation.Failure, dockerProtocol: ProgramName.IsDockerHelper(programName), output, error);
 
-        using var deadline = new CancellationTokenSource(NetworkDeadline);
+        using var deadline = new CancellationTokenSource(NetworkDeadline, time);
         var work = ExecuteAsync(invocation.Value, environment, input, deadline.Token);
-        if (await Task.WhenAny(work, Task.Delay(ProcessDeadline, CancellationToken.None)) != work)
+        // The process deadline is for a read that ignores its token (a console stdin left open blocks in read(2)).
+        if (await Task.WhenAny(work, Task.Delay(ProcessDeadline, time, CancellationToken.None)) != work)
             return await ReportAsync(Failure.Refused($"gave up after {ProcessDeadline.TotalSeconds:0} s (is standard input left open?)"), invocation.Value.Command == CommandKind.DockerCredential, output, error);
 
         var outcome = await work;

@@ -33,8 +33,7 @@ internal sealed class UpstreamListings(UpstreamServer upstream, ProxyMetrics met
         if (upstream.State != UpstreamState.Verified)
             return local;
         var started = time.GetTimestamp();
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(budget);
-        attempt.CancelAfter(MergeTimeout);
+        using var attempt = new RequestDeadline(MergeTimeout, time, budget); // inside the request's budget, on the same clock
         string outcome;
         try
         {
@@ -60,7 +59,7 @@ internal sealed class UpstreamListings(UpstreamServer upstream, ProxyMetrics met
                 return MetadataRenderer.JsonContent(System.Text.Encoding.UTF8.GetBytes(merged));
             }
         }
-        catch (OperationCanceledException) when (attempt.IsCancellationRequested && !budget.IsCancellationRequested)
+        catch (OperationCanceledException) when (attempt.Expired(budget))
         {
             outcome = "timeout";
         }

@@ -71,8 +71,7 @@ internal sealed partial class UpstreamLoopCheck(
 
     private async Task<UpstreamState> CheckOnceAsync(CancellationToken cancellationToken)
     {
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        attempt.CancelAfter(AttemptTimeout);
+        using var attempt = new RequestDeadline(AttemptTimeout, time, cancellationToken);
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, upstream.Address + "/computeMetadata/v1/");

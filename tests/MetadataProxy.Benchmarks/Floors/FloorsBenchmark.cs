@@ -18,7 +18,8 @@ namespace MetadataProxy.Benchmarks.Floors;
 /// Usage: dotnet run -c Release --project tests/MetadataProxy.Benchmarks -- hotpath [footprint] [seconds] [connections] [rounds] [VAR=value …]
 /// (rounds, default 3: the four requests measured in turn that many times, each round starting one request further on;
 /// round 1 is the JIT's tier-up and is printed but not in the ratios, which are the median of the later rounds).
-/// (footprint: only start → /readyz and RSS idle with the 110 tokens cached, no load).
+/// (footprint: only start → /readyz and RSS idle with the 110 tokens cached, no load; incluster: the server reads the
+/// in-cluster configuration over HTTPS, as in a pod, instead of a kubeconfig — needs root for its mount namespace).
 /// (VAR=value: environment for the server process, e.g. DOTNET_gcServer=0, to measure runtime settings).
 /// BENCH_SERVER_DLL=PATH runs another build of the server (before/after comparisons); BENCH_SERVER_EXE=PATH a native executable (a NativeAOT publish). With BENCH_TRACE=DIR, each measured server run is also traced (<see cref="Profiler"/>); its numbers then include the tracing.
 /// </summary>
@@ -32,8 +33,9 @@ internal static class FloorsBenchmark
 
     public static async Task RunAsync(string[] args)
     {
-        var footprintOnly = args.FirstOrDefault() == "footprint";
-        var numbers = args.Where(a => !a.Contains('=', StringComparison.Ordinal) && a != "footprint").ToArray();
+        var footprintOnly = args.Contains("footprint");
+        var inCluster = args.Contains("incluster");
+        var numbers = args.Where(a => !a.Contains('=', StringComparison.Ordinal) && a is not "footprint" and not "incluster").ToArray();
         var seconds = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 8;
         var connections = numbers.Length > 1 ? int.Parse(numbers[1], CultureInfo.InvariantCulture) : 64;
         var rounds = numbers.Length > 2 ? int.Parse(numbers[2], CultureInfo.InvariantCulture) : 3;
@@ -43,7 +45,7 @@ internal static class FloorsBenchmark
         var directory = Directory.CreateTempSubdirectory("metadata-proxy-floors-");
         try
         {
-            await RunAsync(seconds, connections, rounds, environment, directory.FullName, footprintOnly);
+            await RunAsync(seconds, connections, rounds, environment, directory.FullName, footprintOnly, inCluster);
         }
         finally
         {
@@ -51,14 +53,24 @@ internal static class FloorsBenchmark
         }
     }
 
-    private static async Task RunAsync(int seconds, int connections, int rounds, Dictionary<string, string> environment, string directory, bool footprintOnly)
+    private static async Task RunAsync(int seconds, int connections, int rounds, Dictionary<string, string> environment, string directory, bool footprintOnly, bool inCluster)
     {
-        await using var kube = await KubernetesTestServer.StartAsync();
+        await using var kube = inCluster ? await KubernetesTestServer.StartTlsAsync() : await KubernetesTestServer.StartAsync();
         await using var google = await GoogleTestServer.StartAsync();
         var addresses = RegisterPods(kube, google);
-        var kubeconfig = kube.WriteKubeconfig(Path.Combine(directory, "kubeconfig"));
         await WarmPodListAsync(kube);
         var (program, leading) = ServerCommand();
+        string kubernetesArgument;
+        if (inCluster)
+        {
+            (program, leading) = InClusterCommand(kube, directory, program, leading, environment);
+            kubernetesArgument = "--Kubernetes:Kubeconfig=";
+        }
+        else
+        {
+            kubernetesArgument = $"--Kubernetes:Kubeconfig={kube.WriteKubeconfig(Path.Combine(directory, "kubeconfig"))}";
+        }
+
         Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {LoadAverage()}, server {string.Join(' ', leading.Prepend(program))}");
         Console.WriteLine($"server environment: {(environment.Count == 0 ? "(none)" : string.Join(' ', environment.Select(e => $"{e.Key}={e.Value}")))}");
 
@@ -66,7 +78,7 @@ internal static class FloorsBenchmark
         [
             .. leading, "--Mode=Kubernetes", .. ServerListeners.Arguments,
             "--Listen:NodeSocket=", "--Logging:LogLevel:Default=Warning",
-            $"--Kubernetes:Kubeconfig={kubeconfig}", "--Kubernetes:NodeName=bench-node",
+            kubernetesArgument, "--Kubernetes:NodeName=bench-node",
             "--WorkloadIdentity:ProjectId=test-project", $"--WorkloadIdentity:ProjectNumber={ProjectNumber}",
             $"--WorkloadIdentity:PoolId={PoolId}", "--WorkloadIdentity:ProviderId=kubernetes",
             $"--WorkloadIdentity:StsEndpoint={google.StsTokenUrl}", $"--WorkloadIdentity:IamCredentialsEndpoint={google.IamCredentialsBaseUrl}",
@@ -97,6 +109,7 @@ internal static class FloorsBenchmark
         var mappings = proxy.RssByMapping();
         Console.WriteLine("idle RSS by mapping (MiB): " + string.Join(", ", mappings.Take(12).Select(m => $"{m.Mapping} {m.MiB:0.0}"))
             + $"; {mappings.Count - 12} more {mappings.Skip(12).Sum(m => m.MiB):0.0}");
+        await Heap.PrintAsync(proxy, Uri(adminPort, "/metrics"));
         if (footprintOnly)
             return;
         Console.WriteLine($"wrk -t1 -c{connections} -d{seconds}s --latency, servers on core {ServerCore}, wrk on core {LoadCore}; token JSON {token.Length} bytes");
@@ -245,6 +258,23 @@ internal static class FloorsBenchmark
     private static (string Program, string[] Leading) ServerCommand() =>
         Environment.GetEnvironmentVariable("BENCH_SERVER_EXE") is { Length: > 0 } exe ? (exe, []) : (Dotnet(), [ServerAssembly()]);
 
+    /// <summary>
+    /// The server as a pod runs it in a cluster: the in-cluster configuration (KUBERNETES_SERVICE_HOST/PORT, the
+    /// service-account volume at /var/run/secrets/kubernetes.io/serviceaccount) instead of a kubeconfig, so that start →
+    /// ready pays what it pays on a node. The volume is a tmpfs over /run in a mount namespace of the server's own
+    /// (<c>unshare --mount</c>, root): the machine's /run is not touched.
+    /// </summary>
+    private static (string Program, string[] Leading) InClusterCommand(KubernetesTestServer kube, string directory, string program, string[] leading, Dictionary<string, string> environment)
+    {
+        var volume = Path.Combine(directory, "serviceaccount");
+        kube.WriteServiceAccountVolume(volume, "metadata-proxy");
+        environment["KUBERNETES_SERVICE_HOST"] = kube.BaseAddress.Host;
+        environment["KUBERNETES_SERVICE_PORT"] = kube.BaseAddress.Port.ToString(CultureInfo.InvariantCulture);
+        const string Script = "mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount"
+            + " && cp \"$0\"/* /run/secrets/kubernetes.io/serviceaccount/ && exec \"$@\"";
+        return ("unshare", ["--mount", "--propagation", "private", "sh", "-c", Script, volume, program, .. leading]);
+    }
+
     /// <summary>The server's own build output next to this one (same configuration), run with <c>dotnet</c> as the image does.</summary>
     internal static string ServerAssembly()
     {
@@ -273,7 +303,15 @@ internal static class FloorsBenchmark
     /// </summary>
     private static async Task WarmPodListAsync(KubernetesTestServer kube)
     {
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        var handler = new SocketsHttpHandler { UseProxy = false };
+        if (kube.ClientConfiguration().SslCaCerts is { } authorities)
+        {
+            var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy { TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust, RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.AddRange(authorities);
+            handler.SslOptions.CertificateChainPolicy = policy;
+        }
+
+        using var client = new HttpClient(handler);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(kube.BaseAddress, "api/v1/pods?fieldSelector=spec.nodeName%3Dbench-node&resourceVersion=0"));
         request.Headers.Authorization = new("Bearer", kube.BearerToken);
         using var response = await client.SendAsync(request);
