@@ -109,7 +109,7 @@ internal static class FloorsBenchmark
         var mappings = proxy.RssByMapping();
         Console.WriteLine("idle RSS by mapping (MiB): " + string.Join(", ", mappings.Take(12).Select(m => $"{m.Mapping} {m.MiB:0.0}"))
             + $"; {mappings.Count - 12} more {mappings.Skip(12).Sum(m => m.MiB):0.0}");
-        await Heap.PrintAsync(proxy, Uri(adminPort, "/metrics"));
+        await Heap.PrintAsync(proxy, new Uri(admin, "metrics"));
         if (footprintOnly)
             return;
         Console.WriteLine($"wrk -t1 -c{connections} -d{seconds}s --latency, servers on core {ServerCore}, wrk on core {LoadCore}; token JSON {token.Length} bytes");
