@@ -51,22 +51,21 @@ internal static class ColdPathBenchmark
         var hot = FloorsBenchmark.RegisterPods(kube, google);
         var cold = ColdPod.AddPods(kube, google, warmup + requests); // their ServiceAccounts come later: nothing is prefetched for them
         var kubeconfig = kube.WriteKubeconfig(Path.Combine(directory, "kubeconfig"));
-        var metadataPort = PinnedProcess.FreePort();
-        var adminPort = PinnedProcess.FreePort();
         var dll = FloorsBenchmark.ServerAssembly();
         Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average {FloorsBenchmark.LoadAverage()}, server {dll}");
         Console.WriteLine($"server environment: {(environment.Count == 0 ? "(none)" : string.Join(' ', environment.Select(e => $"{e.Key}={e.Value}")))}");
 
         using var proxy = PinnedProcess.Start("MetadataProxy", FloorsBenchmark.ServerCore, FloorsBenchmark.Dotnet(),
         [
-            dll, "--Mode=Kubernetes", $"--Listen:Metadata=http://127.0.0.1:{metadataPort}", $"--Listen:Admin=http://127.0.0.1:{adminPort}",
+            dll, "--Mode=Kubernetes", .. ServerListeners.Arguments,
             "--Listen:NodeSocket=", "--Logging:LogLevel:Default=Warning",
             $"--Kubernetes:Kubeconfig={kubeconfig}", "--Kubernetes:NodeName=bench-node",
             "--WorkloadIdentity:ProjectId=test-project", $"--WorkloadIdentity:ProjectNumber={FloorsBenchmark.ProjectNumber}",
             $"--WorkloadIdentity:PoolId={FloorsBenchmark.PoolId}", "--WorkloadIdentity:ProviderId=kubernetes",
             $"--WorkloadIdentity:StsEndpoint={google.StsTokenUrl}", $"--WorkloadIdentity:IamCredentialsEndpoint={google.IamCredentialsBaseUrl}",
         ], environment);
-        await proxy.WaitForOkAsync(FloorsBenchmark.Uri(adminPort, "/readyz"), TimeSpan.FromSeconds(30));
+        var (metadataPort, adminBase) = await ServerListeners.ReadAsync(proxy, TimeSpan.FromSeconds(30));
+        await proxy.WaitForOkAsync(new Uri(adminBase, "readyz"), TimeSpan.FromSeconds(30));
         var server = FloorsBenchmark.Uri(metadataPort, "/");
 
         // The warm-up: 110 pods' first tokens, each a cold path of its own (prefetched or asked for).
@@ -95,7 +94,7 @@ internal static class ColdPathBenchmark
                 await floor.RunAsync(new ColdPod(hot[i], "bench", pod.Metadata.Name, pod.Metadata.Uid, $"bench-{i}@test-project.iam.gserviceaccount.com"));
             }
 
-            using var admin = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = FloorsBenchmark.Uri(adminPort, "/") };
+            using var admin = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = adminBase };
             Console.WriteLine($"{requests} cold token requests after {warmup} more as warm-up, one at a time, each from a new pod with its own KSA and GSA; " +
                 $"server and floor process on core {FloorsBenchmark.ServerCore}, driver and test servers on core {FloorsBenchmark.LoadCore}; load average {FloorsBenchmark.LoadAverage()}");
             var measured = new List<(double Cold, double Floor, (double TokenRequest, double Sts, double Iam, double Total) Calls)>();

@@ -59,9 +59,6 @@ internal static class FloorsBenchmark
         await using var google = await GoogleTestServer.StartAsync();
         var addresses = RegisterPods(kube, google);
         await WarmPodListAsync(kube);
-        var metadataPort = PinnedProcess.FreePort();
-        var adminPort = PinnedProcess.FreePort();
-        var server = Uri(metadataPort, "/");
         var (program, leading) = ServerCommand();
         string kubernetesArgument;
         if (inCluster)
@@ -79,14 +76,16 @@ internal static class FloorsBenchmark
 
         using var proxy = PinnedProcess.Start("MetadataProxy", ServerCore, program,
         [
-            .. leading, "--Mode=Kubernetes", $"--Listen:Metadata=http://127.0.0.1:{metadataPort}", $"--Listen:Admin=http://127.0.0.1:{adminPort}",
+            .. leading, "--Mode=Kubernetes", .. ServerListeners.Arguments,
             "--Listen:NodeSocket=", "--Logging:LogLevel:Default=Warning",
             kubernetesArgument, "--Kubernetes:NodeName=bench-node",
             "--WorkloadIdentity:ProjectId=test-project", $"--WorkloadIdentity:ProjectNumber={ProjectNumber}",
             $"--WorkloadIdentity:PoolId={PoolId}", "--WorkloadIdentity:ProviderId=kubernetes",
             $"--WorkloadIdentity:StsEndpoint={google.StsTokenUrl}", $"--WorkloadIdentity:IamCredentialsEndpoint={google.IamCredentialsBaseUrl}",
         ], environment);
-        var ready = await proxy.WaitForOkAsync(Uri(adminPort, "/readyz"), TimeSpan.FromSeconds(30));
+        var (metadataPort, admin) = await ServerListeners.ReadAsync(proxy, TimeSpan.FromSeconds(30));
+        var server = Uri(metadataPort, "/");
+        var ready = await proxy.WaitForOkAsync(new Uri(admin, "readyz"), TimeSpan.FromSeconds(30));
         var cpuReady = proxy.CpuMilliseconds();
         var loadReady = LoadAverage();
         var rssReady = proxy.RssMiB();
@@ -110,7 +109,7 @@ internal static class FloorsBenchmark
         var mappings = proxy.RssByMapping();
         Console.WriteLine("idle RSS by mapping (MiB): " + string.Join(", ", mappings.Take(12).Select(m => $"{m.Mapping} {m.MiB:0.0}"))
             + $"; {mappings.Count - 12} more {mappings.Skip(12).Sum(m => m.MiB):0.0}");
-        await Heap.PrintAsync(proxy, Uri(adminPort, "/metrics"));
+        await Heap.PrintAsync(proxy, new Uri(admin, "metrics"));
         if (footprintOnly)
             return;
         Console.WriteLine($"wrk -t1 -c{connections} -d{seconds}s --latency, servers on core {ServerCore}, wrk on core {LoadCore}; token JSON {token.Length} bytes");
@@ -119,9 +118,9 @@ internal static class FloorsBenchmark
         Wrk? nginx = null;
         if (NginxFloor.Locate() is { } nginxPath)
         {
-            var port = PinnedProcess.FreePort();
-            using var floor = NginxFloor.Start(nginxPath, ServerCore, directory, file, port);
-            await floor.WaitForOkAsync(Uri(port, "/"), TimeSpan.FromSeconds(10));
+            // nginx must be told its port: a fresh one, and another if it was taken before nginx bound it.
+            var (started, port) = await PinnedProcess.StartOnAFreePortAsync(p => NginxFloor.Start(nginxPath, ServerCore, directory, file, p), p => Uri(p, "/"), TimeSpan.FromSeconds(10));
+            using var floor = started;
             nginx = await MeasureAsync("nginx, static file (floor)", floor, Uri(port, "/"), connections, seconds, rss: false);
         }
         else
@@ -131,8 +130,8 @@ internal static class FloorsBenchmark
 
         Wrk kestrel;
         {
-            var port = PinnedProcess.FreePort();
-            using var floor = PinnedProcess.Start("Kestrel floor", ServerCore, Dotnet(), [typeof(KestrelFloor).Assembly.Location, "kestrel-floor", port.ToString(CultureInfo.InvariantCulture), file]);
+            using var floor = PinnedProcess.Start("Kestrel floor", ServerCore, Dotnet(), [typeof(KestrelFloor).Assembly.Location, "kestrel-floor", "0", file]);
+            var port = await ServerListeners.LoopbackPortAsync(floor, TimeSpan.FromSeconds(10));
             await floor.WaitForOkAsync(Uri(port, "/"), TimeSpan.FromSeconds(10));
             kestrel = await MeasureAsync("bare Kestrel minimal API (floor)", floor, Uri(port, "/"), connections, seconds, rss: true);
         }

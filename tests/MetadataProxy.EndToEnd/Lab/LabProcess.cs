@@ -18,6 +18,11 @@ public sealed partial class LabProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Completes once the process has exited and its output is read to the end: a wait on the process races it.</summary>
+    public Task Exited { get; private set; } = Task.CompletedTask;
+
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Standard output and error so far, interleaved by line.</summary>
     public string Output
     {
@@ -37,6 +42,7 @@ public sealed partial class LabProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        lab.Exited = process.WaitForExitAsync(CancellationToken.None);
         return lab;
     }
 

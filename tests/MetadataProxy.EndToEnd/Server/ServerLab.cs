@@ -252,11 +252,11 @@ public sealed class ServerLab : IAsyncLifetime
             last = await ProbeAsync(server, "/readyz");
             if (last.Succeeded)
                 return;
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken), server.Exited);
         }
 
-        throw new InvalidOperationException(
-            $"The server's own probe on {adminSocket} did not say ready within {2 * StartupPatience} (exited: {server.HasExited}); last probe: {last}\nits output:\n{server.Output}");
+        throw await NotReadyAsync(server, clock,
+            $"The server's own probe on {adminSocket} did not say ready within {2 * StartupPatience}; last probe: {last}");
     }
 
     private IPAddress PodAddress(int n) => IPAddress.Parse($"198.51.100.{PodAddressBase + n}");
@@ -396,11 +396,20 @@ public sealed class ServerLab : IAsyncLifetime
                 // a slow answer on a loaded machine (the client's 2 s timeout): ask again until StartupPatience is up
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken), server.Exited);
         }
 
-        throw new InvalidOperationException(
-            $"The server was not ready within {StartupPatience} (exited: {server.HasExited}); its output:\n{server.Output}");
+        throw await NotReadyAsync(server, clock, $"The server was not ready within {StartupPatience}");
+    }
+
+    // A server that exited is reported at once, with its exit code and whole output: not as a wait that ran out.
+    private static async Task<InvalidOperationException> NotReadyAsync(LabProcess server, Stopwatch clock, string timedOut)
+    {
+        if (!server.HasExited)
+            return new InvalidOperationException($"{timedOut}; its output so far:\n{server.Output}");
+        await server.Exited;
+        return new InvalidOperationException(
+            $"The server exited with code {server.ExitCode} {clock.Elapsed.TotalSeconds:0.0} s into its start, before it was ready; its output:\n{server.Output}");
     }
 
     private static InvalidOperationException NotBuilt() => new("The server lab was not built; call SkipUnlessBuilt first.");

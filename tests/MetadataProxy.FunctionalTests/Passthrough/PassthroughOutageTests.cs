@@ -83,10 +83,12 @@ public sealed class PassthroughOutageTests
     [Fact]
     public async Task Start_WithTheUpstreamUnreachable_StartsAndFailsClosedOnAllowedPathsOnly()
     {
-        using var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop(); // nothing listens there now: connections are refused
+        // Bound, never listening, and kept for the whole test: connections are refused, and no test running in parallel
+        // can take the port meanwhile (a port closed again could be bound by any of them and answer).
+        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        closed.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, false);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)closed.LocalEndPoint!).Port;
 
         await using var server = await PassthroughLab.StartProxyAsync($"http://127.0.0.1:{port}");
         using var client = server.CreateClient(PassthroughLab.AppCaller);

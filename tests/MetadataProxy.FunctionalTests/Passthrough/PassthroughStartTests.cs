@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using MetadataProxy.FunctionalTests.Infrastructure;
 
 namespace MetadataProxy.FunctionalTests.Passthrough;
@@ -9,9 +8,9 @@ public sealed class PassthroughStartTests
     [Fact]
     public async Task Start_WithTheUpstreamBeingThisVeryServer_RefusesTheLoopAndExits2()
     {
-        var port = FreePort();
-        var (exitCode, stderr) = await ServerProcess.RunToExitAsync($"--Listen:Metadata=http://127.0.0.1:{port}", "--Upstream:Mode=Passthrough",
-            $"--Upstream:Address=http://127.0.0.1:{port}");
+        // The upstream must name the listener's port before the start: a fresh port, another if it was taken meanwhile.
+        var (exitCode, stderr, port) = await ServerProcess.RunToExitOnAFreePortAsync(chosen =>
+            [$"--Listen:Metadata=http://127.0.0.1:{chosen}", "--Upstream:Mode=Passthrough", $"--Upstream:Address=http://127.0.0.1:{chosen}"]);
 
         Assert.Equal(2, exitCode);
         Assert.Contains($"configuration: Upstream:Address 'http://127.0.0.1:{port}' answers as this very server (a loop)", stderr, StringComparison.Ordinal);
@@ -32,12 +31,5 @@ public sealed class PassthroughStartTests
 
         Assert.Equal(2, exitCode);
         Assert.Contains(problem, stderr, StringComparison.Ordinal);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
