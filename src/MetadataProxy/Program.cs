@@ -23,6 +23,11 @@ catch (Exception e) when (ConfigurationProblems.From(e) is { Count: > 0 } proble
         Console.Error.WriteLine($"configuration: {problem}");
     return 2;
 }
+catch (Exception e) when (ListenFailure.Describe(e) is { } line)
+{
+    Console.Error.WriteLine(line);
+    return ListenFailure.ExitCode;
+}
 
 internal partial class Program
 {

@@ -50,6 +50,11 @@ internal sealed partial class ListenSockets(
             socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
             socket.Bind(ip);
         }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new IOException($"Failed to bind to address {ip}: {ListenFailure.Reason(e)}", e); // the address, as Kestrel's own bind failure says it
+        }
         catch
         {
             socket.Dispose();

@@ -52,7 +52,17 @@ internal abstract partial class PolledReadinessCheck(
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-            await started.Task.WaitAsync(stoppingToken);
+        {
+            try
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return; // the host stopped before it started (a listener that could not bind): not this check's failure
+            }
+        }
+
         OnStarted();
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -53,9 +53,14 @@ public sealed class ListenSocketsTests
         plain.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         plain.Listen();
 
-        var conflict = Assert.Throws<SocketException>(() => TestListenSockets.Create().Create((IPEndPoint)plain.LocalEndPoint!));
+        var endpoint = (IPEndPoint)plain.LocalEndPoint!;
+        var conflict = Assert.Throws<IOException>(() => TestListenSockets.Create().Create(endpoint));
 
-        Assert.Equal(SocketError.AddressAlreadyInUse, conflict.SocketErrorCode);
+        Assert.Equal(SocketError.AddressAlreadyInUse, Assert.IsType<SocketException>(conflict.InnerException).SocketErrorCode);
+        // Said as Kestrel says it for its own listeners, with the address, so the operator's line names the port.
+        Assert.Equal($"Failed to bind to address {endpoint}: address already in use", conflict.Message);
+        Assert.Equal($"listen: Failed to bind to address {endpoint}: address already in use. Another process holds it: stop that process, or set Listen:Metadata / Listen:Admin to a free address.",
+            ListenFailure.Describe(conflict));
     }
 
     [Fact]
