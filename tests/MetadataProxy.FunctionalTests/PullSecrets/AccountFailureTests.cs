@@ -1,3 +1,7 @@
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
+
 namespace MetadataProxy.FunctionalTests.PullSecrets;
 
 /// <summary>Issue 13 review: what goes wrong with one account stays that account's; the others are served in the same pass.</summary>
@@ -58,5 +62,26 @@ public sealed class AccountFailureTests
         await lab.AdvanceAsync(TimeSpan.FromSeconds(80));
         Assert.InRange(await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secret_refresh_total{outcome=\"unexpected_error\"}"), 5, 6);
         Assert.Equal(1, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secrets{state=\"failing\"}"));
+    }
+
+    [Fact]
+    public async Task TermEndsDuringAPass_ThePassEnds_NothingIsCountedAsAFailure()
+    {
+        await using var lab = await PullSecretsLab.StartAsync();
+        lab.AddAccount(Ns, "a-first");
+        lab.AddAccount(Ns, "b-second");
+        lab.Google.Sts.Latency = TimeSpan.FromSeconds(1); // a-first's exchange is in flight when the replica stops
+        var replica = await lab.StartReplicaAsync("replica-a");
+        await PullSecretsLab.WaitUntilAsync(() => lab.Google.StsCalls == 1);
+
+        // The controller stops (as the host stops it): its term ends, and StopAsync waits for the pass to end.
+        await replica.Controller.StopAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.Null(PullSecretsLab.TokenIn(lab.SecretOf(Ns, "a-first"))); // its token came, but the term had ended: not written
+        Assert.Null(lab.SecretOf(Ns, "b-second")); // the pass ended there
+        using var stream = new MemoryStream();
+        await replica.Services.GetRequiredService<CollectorRegistry>().CollectAndExportAsTextAsync(stream, TestContext.Current.CancellationToken);
+        var refreshes = Encoding.UTF8.GetString(stream.ToArray()).Split('\n').Where(l => l.StartsWith("metadata_proxy_pull_secret_refresh_total{", StringComparison.Ordinal));
+        Assert.Equal(["metadata_proxy_pull_secret_refresh_total{outcome=\"ok\"} 1"], refreshes.ToList()); // no failure counted for either account
     }
 }
