@@ -2,10 +2,12 @@ namespace MetadataProxy.PullSecrets;
 
 /// <summary>
 /// What the leader remembers of one opted-in account between passes: when to look again, the consecutive failures
-/// behind that time, and the expiry of the credential its Secret holds. <paramref name="Fingerprint"/> is what the
-/// Secret was made for (account UID, Google identity, registries): a change makes it due at once.
+/// behind that time (for a taken name: the consecutive checks that found it taken), and the expiry of the credential
+/// its Secret holds. <paramref name="Fingerprint"/> is what the Secret was made for (account UID, Google identity,
+/// registries): a change makes it due at once. <paramref name="Refusal"/> says why a refused account is refused.
 /// </summary>
-internal sealed record AccountState(PullSecretState State, DateTimeOffset DueAt, int Failures, DateTimeOffset? ExpiresAt, string Fingerprint);
+internal sealed record AccountState(PullSecretState State, DateTimeOffset DueAt, int Failures, DateTimeOffset? ExpiresAt, string Fingerprint,
+    PullSecretRefusal Refusal = PullSecretRefusal.None);
 
 internal enum PullSecretState
 {

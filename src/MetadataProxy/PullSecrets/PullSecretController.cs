@@ -202,6 +202,12 @@ internal sealed partial class PullSecretController(
             await ReconcileAsync(key, account, term);
     }
 
+    /// <summary>
+    /// One account's pass. Whatever goes wrong with it stays its own: it is retried with back-off, counted and logged
+    /// once per step, and the pass goes on to the other accounts (a failure that ended the pass would meet the same
+    /// account first again after the relist, and the accounts behind it would never be served). Only the end of the
+    /// term ends the pass; an out-of-memory failure is not caught.
+    /// </summary>
     private async Task ReconcileAsync(string key, V1ServiceAccount account, CancellationToken term)
     {
         var previous = _accounts.GetValueOrDefault(key);
@@ -213,14 +219,23 @@ internal sealed partial class PullSecretController(
             else
                 _accounts[key] = state;
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException
-                                      || (e is OperationCanceledException && !term.IsCancellationRequested))
+        catch (Exception e) when (e is not OutOfMemoryException && !term.IsCancellationRequested)
         {
-            var failures = (previous?.Failures ?? 0) + 1;
-            metrics.PullSecretRefresh("kubernetes_unavailable");
-            Log.AccountFailed(logger, key, e.Message);
-            _accounts[key] = new AccountState(PullSecretState.Failing, time.GetUtcNow() + Backoff.Delay(failures, options.Value.RetryDelay, options.Value.RetryDelayMax, jitter.Next()),
-                failures, previous?.ExpiresAt, previous?.Fingerprint ?? "");
+            var failures = (previous is { State: PullSecretState.Failing } ? previous.Failures : 0) + 1;
+            var delay = Backoff.Delay(failures, options.Value.RetryDelay, options.Value.RetryDelayMax, jitter.Next());
+            if (e is HttpOperationException or HttpRequestException or IOException or OperationCanceledException)
+            {
+                metrics.PullSecretRefresh("kubernetes_unavailable");
+                Log.AccountFailed(logger, key, e.Message, failures, delay.TotalSeconds);
+            }
+            else
+            {
+                // A bug, or an answer the code cannot read: the stack trace is what its fix needs.
+                metrics.PullSecretRefresh("unexpected_error");
+                Log.AccountFailedUnexpectedly(logger, e, key, e.GetType().Name, failures, delay.TotalSeconds);
+            }
+
+            _accounts[key] = new AccountState(PullSecretState.Failing, time.GetUtcNow() + delay, failures, previous?.ExpiresAt, previous?.Fingerprint ?? "");
         }
     }
 
@@ -244,7 +259,10 @@ internal sealed partial class PullSecretController(
         [LoggerMessage(Level = LogLevel.Warning, Message = "ServiceAccount watch failed: {Error}; resuming in {DelaySeconds:0.0} s")]
         public static partial void WatchFailed(ILogger logger, string error, double delaySeconds);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not bring the pull Secret of {Account} up to date: {Error}")]
-        public static partial void AccountFailed(ILogger logger, string account, string error);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not bring the pull Secret of {Account} up to date: {Error} (failure {Failures}); retrying in {DelaySeconds:0.0} s")]
+        public static partial void AccountFailed(ILogger logger, string account, string error, int failures, double delaySeconds);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Could not bring the pull Secret of {Account} up to date: unexpected {ErrorType} (failure {Failures}); retrying in {DelaySeconds:0.0} s, the other accounts are served meanwhile")]
+        public static partial void AccountFailedUnexpectedly(ILogger logger, Exception error, string account, string errorType, int failures, double delaySeconds);
     }
 }

@@ -31,6 +31,15 @@ internal sealed partial class PullSecretReconciler(
 {
     private const int MaxWriteAttempts = 3;
 
+    /// <summary>
+    /// A name taken by someone else's Secret is freed by deleting or renaming that Secret, which no event brings (the
+    /// controller has no Secrets watch: least privilege). So the account is looked at again after 15–30 s, doubling
+    /// to at most 5 min (the Events' quiet period: one Secret read and at most one Event per step), not at the resync.
+    /// </summary>
+    public static readonly TimeSpan NameTakenRecheck = TimeSpan.FromSeconds(30);
+
+    public static readonly TimeSpan NameTakenRecheckMax = TimeSpan.FromMinutes(5);
+
     private readonly IReadOnlyList<string> _configuredHosts = RegistryHosts.Parse(options.Value.Registries, out _) ?? [];
 
     /// <summary>The account's state after this pass, or null when it has no pull Secret (any more).</summary>
@@ -51,7 +60,7 @@ internal sealed partial class PullSecretReconciler(
         {
             var problem = (optIn as PullSecretOptIn.Invalid)?.Problem ?? annotationProblem!;
             events.Warn(account, "PullSecretAnnotationInvalid", $"No image pull Secret is kept for this account: {problem}.");
-            return Refused(previous, now);
+            return Refused(previous, now, PullSecretRefusal.AnnotationInvalid);
         }
 
         var hosts = ((PullSecretOptIn.Wanted)optIn).Hosts;
@@ -65,7 +74,7 @@ internal sealed partial class PullSecretReconciler(
         {
             events.Warn(account, "PullSecretNameTaken",
                 $"Secret {secretName} exists and is not managed by metadata-proxy: rename or delete it to get an image pull Secret for this account.");
-            return Refused(previous, now);
+            return Refused(previous, now, PullSecretRefusal.NameTaken);
         }
 
         var record = ManagedSecret.Read(secret);
@@ -104,9 +113,18 @@ internal sealed partial class PullSecretReconciler(
     /// <summary>Half the credential's life: by then a Secret still holds a token with half of it left.</summary>
     private static DateTimeOffset HalfLife(DateTimeOffset issued, DateTimeOffset expires) => issued + ((expires - issued) / 2);
 
-    /// <summary>Looked at again on the next resync, or at once when the account changes (an owner's fix is an annotation change, which the watch brings).</summary>
-    private AccountState Refused(AccountState? previous, DateTimeOffset now) =>
-        new(PullSecretState.Refused, now + options.Value.ResyncInterval, previous?.Failures ?? 0, previous?.ExpiresAt is { } held && held > now ? held : null, "");
+    /// <summary>
+    /// A bad annotation is looked at again on the next resync, or at once when the account changes (its fix is an
+    /// annotation change, which the watch brings); a taken name with back-off (<see cref="NameTakenRecheck"/>).
+    /// </summary>
+    private AccountState Refused(AccountState? previous, DateTimeOffset now, PullSecretRefusal refusal)
+    {
+        var held = previous?.ExpiresAt is { } expires && expires > now ? expires : (DateTimeOffset?)null;
+        if (refusal == PullSecretRefusal.AnnotationInvalid)
+            return new AccountState(PullSecretState.Refused, now + options.Value.ResyncInterval, 0, held, "", refusal);
+        var checks = previous is { State: PullSecretState.Refused, Refusal: PullSecretRefusal.NameTaken } ? previous.Failures + 1 : 1;
+        return new AccountState(PullSecretState.Refused, now + Backoff.Delay(checks, NameTakenRecheck, NameTakenRecheckMax, jitter.Next()), checks, held, "", refusal);
+    }
 
     /// <summary>The account's Secret, created empty when missing; null when the name is taken by a Secret that is not ours.</summary>
     private async Task<V1Secret?> SecretAsync(V1ServiceAccount account, string name, CancellationToken term)
