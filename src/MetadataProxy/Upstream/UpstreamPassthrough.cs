@@ -19,6 +19,12 @@ internal sealed class UpstreamPassthrough(
     /// <summary>Longest silence of a forwarded wait_for_change: GCE's own longest wait (W-10) and a margin.</summary>
     private static readonly TimeSpan WaitActivityTimeout = TimeSpan.FromHours(1) + TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// YARP's own silence limit, a real timer, for every other request: only a net far behind the request budget, which
+    /// runs on the injected clock and ends the request first (at the budget's 2.8 s the answer is the 503 below).
+    /// </summary>
+    private static readonly TimeSpan ValueActivityTimeout = TimeSpan.FromSeconds(30);
+
     private static readonly string[] ForwardedQuery = ["recursive", "alt", "wait_for_change", "last_etag", "timeout_sec"];
 
     public bool Enabled => upstream.Enabled;
@@ -65,7 +71,7 @@ internal sealed class UpstreamPassthrough(
         var started = time.GetTimestamp();
         var target = new Uri(upstream.Address + MetadataRequest.Root + string.Join('/', segments) + (path.TrailingSlash && segments.Length > 0 ? "/" : "")
                              + QueryString.Create(ForwardedQuery.Where(k => query.ContainsKey(k)).Select(k => KeyValuePair.Create(k, (string?)query[k].ToString()))));
-        var config = new ForwarderRequestConfig { ActivityTimeout = wait ? WaitActivityTimeout : MetadataEndpoint.RequestBudget };
+        var config = new ForwarderRequestConfig { ActivityTimeout = wait ? WaitActivityTimeout : ValueActivityTimeout };
         var error = await forwarder.SendAsync(context, upstream.Address, upstream.Client, config, new UpstreamTransformer(target), budget);
         var elapsed = time.GetElapsedTime(started);
 

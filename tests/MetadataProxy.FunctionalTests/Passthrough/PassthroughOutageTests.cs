@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using MetadataProxy.FunctionalTests.Infrastructure;
 using MetadataProxy.FunctionalTests.Kubernetes;
@@ -41,20 +40,18 @@ public sealed class PassthroughOutageTests
         upstream.Latency = TimeSpan.FromSeconds(20);
         using var client = server.CreateClient(PassthroughLab.AppCaller);
 
-        var watch = Stopwatch.StartNew();
         var answer = client.GetWithBodyAsync("/computeMetadata/v1/instance/machine-type");
         await KubernetesLab.WaitUntilAsync(() => Task.FromResult(clock.DueTimes.Contains(MetadataEndpoint.RequestBudget)));
         clock.Advance(MetadataEndpoint.RequestBudget - TimeSpan.FromMilliseconds(1));
         Assert.False(answer.IsCompleted, "answered before the budget ran out");
         clock.Advance(TimeSpan.FromMilliseconds(1));
         var (response, message) = await answer;
-        watch.Stop();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("did not answer within 2.8 s", message, StringComparison.Ordinal);
         Assert.Equal("1", response.Single("Retry-After"));
-        // The server's clock ended it, not a real timer (YARP's activity timeout is one, at the same 2.8 s).
-        Assert.True(watch.Elapsed < MetadataEndpoint.RequestBudget, $"answered after {watch.Elapsed} of real time");
+        // The server's clock ended it, not a real timer: nothing came at budget - 1 ms, and YARP's own real-time silence
+        // limit is 30 s, far behind (it was the same 2.8 s, which made this test depend on how fast the machine was).
         Assert.Contains("metadata_proxy_upstream_requests_total{outcome=\"timeout\"} 1", await PassthroughLab.MetricsAsync(server), StringComparison.Ordinal);
     }
 
