@@ -63,13 +63,13 @@ internal sealed class MetadataService(
     /// <summary>wait_for_change requests parked on the next change right now: what a test polls to know a wait is held.</summary>
     internal int ParkedWaits => Volatile.Read(ref _parkedWaits);
 
-    /// <summary>The per-caller trees of <paramref name="root"/>; a new tree (configuration reloaded) starts a new set.</summary>
-    private CallerTrees CallerTreesFor(DirectoryNode root)
+    /// <summary>The per-caller trees of <paramref name="built"/>'s tree, with its own options; a new tree (configuration reloaded) starts a new set.</summary>
+    private CallerTrees CallerTreesFor(MetadataTreeSource.Built built)
     {
+        var (root, options) = built;
         var current = _callerTrees;
         if (current is not null && ReferenceEquals(current.Root, root))
             return current;
-        var options = trees.Options;
         var fresh = new CallerTrees(root, identity => ServiceAccountEmail.Of(identity, options.ProjectId, workloadIdentity.Value));
         _callerTrees = fresh;
         return fresh;
@@ -108,7 +108,8 @@ internal sealed class MetadataService(
 
     private async Task<MetadataResult> RenderAsync(MetadataRequest request, MetadataQuery query, CancellationToken cancellationToken)
     {
-        var root = trees.Tree;
+        var built = trees.Current;
+        var root = built.Tree;
         var needs = NeedsCaller(request.Segments, query.Recursive);
         if (needs != CallerNeed.None)
         {
@@ -130,7 +131,7 @@ internal sealed class MetadataService(
                     caller = new CallerOutcome.NoIdentity("The caller is not known right now.");
             }
 
-            root = CallerTreesFor(root).For(caller);
+            root = CallerTreesFor(built).For(caller);
         }
 
         MetadataNode node = root;

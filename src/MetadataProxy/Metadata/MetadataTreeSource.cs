@@ -27,6 +27,9 @@ internal sealed partial class MetadataTreeSource : IDisposable
 
     public DirectoryNode Tree => _current.Tree;
 
+    /// <summary>The tree and the options it was built from, read together (a reload between two reads would mix them).</summary>
+    public Built Current => _current;
+
     /// <summary>The last valid options: what the tree shows.</summary>
     public MetadataOptions Options => _current.Options;
 
@@ -46,7 +49,7 @@ internal sealed partial class MetadataTreeSource : IDisposable
 
     public void Dispose() => _subscription?.Dispose();
 
-    private sealed record Built(DirectoryNode Tree, MetadataOptions Options);
+    internal sealed record Built(DirectoryNode Tree, MetadataOptions Options);
 
     private static partial class Log
     {
