@@ -9,6 +9,7 @@ internal sealed class ServerCounters
     private readonly List<Corev1Event> _events = [];
     private readonly List<string> _watchProtocols = [];
     private readonly List<string> _podListVersions = [];
+    private readonly List<string> _serviceAccountListVersions = [];
     private int _podLists;
     private int _podListsFromCache;
     private int _throttled;
@@ -78,7 +79,26 @@ internal sealed class ServerCounters
 
     public int ServiceAccountPatches => Volatile.Read(ref _serviceAccountPatches);
 
-    public void ServiceAccountList() => Interlocked.Increment(ref _serviceAccountLists);
+    /// <summary>The resourceVersion of every ServiceAccount list request (each chunk), in order; "" for none.</summary>
+    public IReadOnlyList<string> ServiceAccountListVersions
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _serviceAccountListVersions];
+            }
+        }
+    }
+
+    public void ServiceAccountList(string? resourceVersion)
+    {
+        Interlocked.Increment(ref _serviceAccountLists);
+        lock (_gate)
+        {
+            _serviceAccountListVersions.Add(resourceVersion ?? "");
+        }
+    }
 
     public int ServiceAccountWatches => Volatile.Read(ref _serviceAccountWatches);
 
