@@ -81,6 +81,30 @@ public sealed class PodWatchEndTests
     }
 
     [Fact]
+    public async Task ListThatSucceedsAfterFailedOnes_ResetsTheBackOff()
+    {
+        await using var rig = await InformerRig.StartServerAsync();
+        rig.AddPod("web", "10.0.0.5");
+        rig.Kube.GoDown();
+        rig.Kube.EndWatchesAtOnce();
+        await rig.StartInformerAsync();
+
+        var (delay, count) = await rig.NextDelayAsync(0); // the first list failed
+        Assert.Equal(TimeSpan.FromMilliseconds(200), delay);
+        rig.Clock.Advance(delay);
+        (delay, count) = await rig.NextDelayAsync(count); // and the second
+        Assert.Equal(TimeSpan.FromMilliseconds(400), delay);
+        rig.Kube.ComeUp();
+        rig.Clock.Advance(delay);
+
+        // The third list succeeds; its watch closes at once and backs off from the first step, not the third.
+        (delay, _) = await rig.NextDelayAsync(count);
+        Assert.Equal(1, rig.Kube.PodWatchCalls);
+        Assert.Equal(1, rig.Index.Count);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), delay);
+    }
+
+    [Fact]
     public async Task WatchEndedAtOnceWithNothingDelivered_IsRetriedAfterTheBackOff_NotAtOnce()
     {
         await using var rig = await InformerRig.StartServerAsync();
