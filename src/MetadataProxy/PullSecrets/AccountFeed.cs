@@ -64,6 +64,9 @@ internal sealed class AccountFeed(IKubernetes client, int pageSize, TimeProvider
         string resourceVersion;
         do
         {
+            // No resourceVersion: the first chunk is the most recent state (a consistent read), later chunks follow its
+            // continue token at that same version, so a relist can never answer an older state than the feed has seen
+            // (resourceVersion=0 could: a watch cache that is behind; it would also ignore the limit).
             var chunk = await client.CoreV1.ListServiceAccountForAllNamespacesAsync(continueParameter: next, limit: pageSize, cancellationToken: cancellationToken);
             foreach (var account in chunk.Items)
                 listed[KeyOf(account)] = account;

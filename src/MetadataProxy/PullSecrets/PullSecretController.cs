@@ -11,8 +11,9 @@ namespace MetadataProxy.PullSecrets;
 /// The leader's loop. It lists the ServiceAccounts (in chunks) and watches them from the list's resourceVersion
 /// (<see cref="AccountFeed"/>): an added or changed account is looked at as soon as its event arrives, a deleted one
 /// is forgotten (its Secret is owned by it). In between it wakes when an account's Secret is due (half its token's
-/// life, or a retry). A watch that ends resumes from the last resourceVersion; 410 relists; failures, and a watch
-/// closed at once with nothing delivered, back off with jitter. Every <c>ResyncInterval</c> it looks at every account it knows again (client-go's resync: from what the
+/// life, or a retry). A watch that ends resumes from the last resourceVersion; 410 relists (at once the first time, after
+/// the back-off when the watch after that relist is refused 410 too, nothing delivered in between); failures, and a
+/// watch closed at once with nothing delivered, back off with jitter. Every <c>ResyncInterval</c> it looks at every account it knows again (client-go's resync: from what the
 /// list and watch delivered, without asking the API server), the safety net for a pass that went wrong. It writes
 /// only inside a term of the <see cref="LeaseElector"/>; a new term starts from what the Secrets themselves say.
 /// </summary>
@@ -70,6 +71,7 @@ internal sealed partial class PullSecretController(
         var resyncAt = time.GetUtcNow() + options.Value.ResyncInterval;
         DateTimeOffset? rewatchAt = null;
         var heardAt = time.GetUtcNow(); // the watch's last sign of life: its start, an event or a bookmark
+        var expiredUnheard = false; // a 410 ended a watch and nothing was delivered since: another 410 backs off
         while (!term.IsCancellationRequested)
         {
             var now = time.GetUtcNow();
@@ -80,7 +82,8 @@ internal sealed partial class PullSecretController(
                 {
                     rewatchAt = null;
                     var count = await feed.ListAsync(term);
-                    backoff.Reset();
+                    if (!expiredUnheard)
+                        backoff.Reset(); // during a run of 410s only a delivered event resets it, or the pause never grows
                     relistAt = null;
                     Log.Listed(logger, count);
                     feed.StartWatch(term);
@@ -97,6 +100,7 @@ internal sealed partial class PullSecretController(
                 if (changes.Heard)
                 {
                     backoff.Reset();
+                    expiredUnheard = false;
                     heardAt = now;
                 }
                 else if (changes.Ended is null && feed.Watching && now - heardAt >= AccountFeed.SilenceLimit)
@@ -109,10 +113,18 @@ internal sealed partial class PullSecretController(
                 }
                 switch (changes.Ended)
                 {
+                    case WatchEnd.ExpiredEnd when expiredUnheard:
+                        // 410 again with nothing delivered since the last one: relisting at once would spin.
+                        metrics.PullSecretAccountWatchEnded("expired");
+                        var again = backoff.Next();
+                        Log.ExpiredAgain(logger, again.TotalSeconds);
+                        relistAt = now + again;
+                        break;
                     case WatchEnd.ExpiredEnd:
                         metrics.PullSecretAccountWatchEnded("expired");
                         Log.Expired(logger);
                         relistAt = now;
+                        expiredUnheard = true;
                         break;
                     case WatchEnd.FailedEnd failed:
                         metrics.PullSecretAccountWatchEnded("failed");
@@ -252,6 +264,9 @@ internal sealed partial class PullSecretController(
 
         [LoggerMessage(Level = LogLevel.Information, Message = "ServiceAccount watch expired (410); relisting")]
         public static partial void Expired(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "ServiceAccount watch expired (410) again with nothing delivered since the last relist; relisting in {DelaySeconds:0.0} s")]
+        public static partial void ExpiredAgain(ILogger logger, double delaySeconds);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "ServiceAccount watch ended at once with no event or bookmark (closed early); resuming in {DelaySeconds:0.0} s")]
         public static partial void ClosedEarly(ILogger logger, double delaySeconds);

@@ -4,7 +4,8 @@ namespace MetadataProxy.FunctionalTests.Kubernetes;
 
 /// <summary>
 /// Two watch answers of a real API server, on the fake clock: a watch request answered HTTP 410 (not an ERROR event
-/// on a 200 stream) relists at once and counts as a relist, not a failure; a watch the server ends at once with
+/// on a 200 stream) relists at once and counts as a relist, not a failure, while a 410 again on the watch after that
+/// relist, nothing delivered in between, waits the back-off (growing) first; a watch the server ends at once with
 /// nothing delivered is retried after the back-off, not at once (client-go: "very short watch"), while a watch that
 /// delivered something, or lasted, resumes at once.
 /// </summary>
@@ -38,6 +39,69 @@ public sealed class PodWatchEndTests
         Assert.DoesNotContain(rig.Clock.DueTimes.Skip(timers), due => due != rig.SilenceLimit); // no back-off was waited
         Assert.True(rig.Informer.Current);
         Assert.Equal(1, rig.Index.Count);
+    }
+
+    [Fact]
+    public async Task WatchAnswered410AgainAfterItsRelist_WaitsTheBackOff_GrowingUntilAnEventIsDelivered()
+    {
+        await using var rig = await InformerRig.StartServerAsync();
+        rig.AddPod("web", "10.0.0.5");
+        await rig.StartInformerAsync();
+        await rig.Kube.WaitForOpenWatchesAsync(n => n == 1, Ct);
+        rig.Clock.Advance(TimeSpan.FromSeconds(2)); // the open watch has lasted: its end is a normal one
+        var timers = rig.Clock.DueTimes.Count;
+
+        rig.Kube.AnswerWatchesGone(3);
+        rig.Kube.EndWatches();
+
+        // The first 410 relists at once; the watch from that list is refused too: the second relist waits 200 ms.
+        var (delay, count) = await rig.NextDelayAsync(timers);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), delay); // jitter 1.0: the first step in full
+        Assert.Equal(2, rig.Kube.PodListCalls);
+        rig.Clock.Advance(delay - Tick);
+        Assert.Equal(2, rig.Kube.PodListCalls);
+        rig.Clock.Advance(Tick);
+
+        (delay, count) = await rig.NextDelayAsync(count); // the third relist's watch refused too: it waits longer
+        Assert.Equal(3, rig.Kube.PodListCalls);
+        Assert.Equal(TimeSpan.FromMilliseconds(400), delay);
+        rig.Clock.Advance(delay);
+        await KubernetesLab.WaitUntilAsync(() => Task.FromResult(rig.Kube.PodListCalls == 4 && rig.Kube.OpenWatches == 1));
+        Assert.Equal(3, rig.Kube.WatchesAnsweredGone);
+
+        // A delivered event ends the run: the next 410 relists at once again and the one after waits the first step.
+        rig.AddPod("api", "10.0.0.6");
+        await KubernetesLab.WaitUntilAsync(() => Task.FromResult(rig.Index.Count == 2));
+        rig.Kube.AnswerWatchesGone(2);
+        rig.Kube.EndWatches();
+        (delay, _) = await rig.NextDelayAsync(count);
+        Assert.Equal(5, rig.Kube.PodListCalls);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), delay);
+        Assert.Equal(0, await rig.MetricAsync(Failures));
+    }
+
+    [Fact]
+    public async Task ListThatSucceedsAfterFailedOnes_ResetsTheBackOff()
+    {
+        await using var rig = await InformerRig.StartServerAsync();
+        rig.AddPod("web", "10.0.0.5");
+        rig.Kube.GoDown();
+        rig.Kube.EndWatchesAtOnce();
+        await rig.StartInformerAsync();
+
+        var (delay, count) = await rig.NextDelayAsync(0); // the first list failed
+        Assert.Equal(TimeSpan.FromMilliseconds(200), delay);
+        rig.Clock.Advance(delay);
+        (delay, count) = await rig.NextDelayAsync(count); // and the second
+        Assert.Equal(TimeSpan.FromMilliseconds(400), delay);
+        rig.Kube.ComeUp();
+        rig.Clock.Advance(delay);
+
+        // The third list succeeds; its watch closes at once and backs off from the first step, not the third.
+        (delay, _) = await rig.NextDelayAsync(count);
+        Assert.Equal(1, rig.Kube.PodWatchCalls);
+        Assert.Equal(1, rig.Index.Count);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), delay);
     }
 
     [Fact]

@@ -3,7 +3,8 @@ namespace MetadataProxy.FunctionalTests.PullSecrets;
 /// <summary>
 /// Two watch answers of a real API server to the ServiceAccount watch, on the lab's fake clock: a watch request
 /// answered HTTP 410 (not an ERROR event on a 200 stream) relists at once and counts as <c>expired</c>, not
-/// <c>failed</c>; a watch the server ends at once with nothing delivered backs off (<c>closed_early</c>) instead of
+/// <c>failed</c>, while a 410 again on the watch after that relist, nothing delivered in between, waits the back-off
+/// (growing) first; a watch the server ends at once with nothing delivered backs off (<c>closed_early</c>) instead of
 /// spinning, while a watch that delivered something, or lasted, resumes at once (<c>closed</c>).
 /// </summary>
 public sealed class AccountWatchEndTests
@@ -36,6 +37,50 @@ public sealed class AccountWatchEndTests
         Assert.Equal(0, await PullSecretsLab.MetricAsync(replica, Ended("failed")));
         Assert.Equal(1, await PullSecretsLab.MetricAsync(replica, Ended("closed")));
         Assert.Equal(before, lab.Time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task WatchAnswered410AgainAfterItsRelist_WaitsTheBackOff_GrowingUntilAnEventIsDelivered()
+    {
+        await using var lab = await PullSecretsLab.StartAsync();
+        lab.AddAccount(Ns, "plain", optIn: null); // not opted in: the controller writes nothing a later watch would replay
+        var replica = await lab.StartReplicaAsync("replica-a");
+        await lab.SettleAsync();
+        await lab.AdvanceAsync(TimeSpan.FromSeconds(2)); // the watch has lasted: its end is a normal one
+
+        lab.Kube.AnswerWatchesGone(3);
+        lab.Kube.EndWatches();
+
+        // The first 410 relists at once; the watch from that list is refused too: the next relist waits the back-off.
+        await PullSecretsLab.WaitForMetricAsync(replica, Ended("expired"), v => v == 2);
+        await lab.SettleAsync();
+        Assert.Equal(2, lab.Kube.ServiceAccountLists);
+        var wait = replica.Controller.Timer.WakesAt!.Value - lab.Time.GetUtcNow();
+        Assert.InRange(wait, RetryDelay / 2, RetryDelay); // the first step (jitter in its upper half)
+        await lab.AdvanceAsync(wait - Tick);
+        Assert.Equal(2, lab.Kube.ServiceAccountLists);
+        await lab.AdvanceAsync(Tick);
+
+        await PullSecretsLab.WaitForMetricAsync(replica, Ended("expired"), v => v == 3);
+        await lab.SettleAsync();
+        Assert.Equal(3, lab.Kube.ServiceAccountLists);
+        wait = replica.Controller.Timer.WakesAt!.Value - lab.Time.GetUtcNow();
+        Assert.InRange(wait, RetryDelay, 2 * RetryDelay); // refused again: it grows
+        await lab.AdvanceAsync(wait);
+        await PullSecretsLab.WaitUntilAsync(() => lab.Kube.ServiceAccountLists == 4 && lab.Kube.OpenWatches == 1);
+
+        // A delivered event ends the run: the next 410 relists at once again and the one after waits the first step.
+        lab.AddAccount(Ns, "later", optIn: null);
+        await lab.SettleAsync();
+        await PullSecretsLab.WaitUntilAsync(() => lab.Kube.OpenWatches == 1);
+        lab.Kube.AnswerWatchesGone(2);
+        lab.Kube.EndWatches();
+        await PullSecretsLab.WaitForMetricAsync(replica, Ended("expired"), v => v == 5);
+        await lab.SettleAsync();
+        Assert.Equal(5, lab.Kube.ServiceAccountLists);
+        Assert.InRange(replica.Controller.Timer.WakesAt!.Value - lab.Time.GetUtcNow(), RetryDelay / 2, RetryDelay);
+        Assert.All(lab.Kube.ServiceAccountListVersions, v => Assert.Equal("", v)); // every list a consistent read
+        Assert.Equal(0, await PullSecretsLab.MetricAsync(replica, Ended("failed")));
     }
 
     [Fact]

@@ -85,15 +85,6 @@ internal sealed partial class ClusterStore
         }
     }
 
-    /// <summary>The matching pods and the resourceVersion the list is consistent with.</summary>
-    public (long ResourceVersion, List<V1Pod> Items) ListPods(Func<V1Pod, bool> matches)
-    {
-        lock (_gate)
-        {
-            return (_counter.Current, _pods.Items.Where(matches).Select(KubeObjects.Clone).ToList());
-        }
-    }
-
     /// <summary>Queues what the watch must see first (synthetic ADDED for a watch without a resourceVersion, the
     /// retained history after it otherwise) and registers it; or returns the 410 Status when that history is gone.</summary>
     public V1Status? StartWatch<T>(ObjectWatch<T> watch, long? from)

@@ -27,6 +27,9 @@ public sealed partial class KubernetesTestServer
     /// <summary>ServiceAccount list requests served so far, every chunk counted.</summary>
     public int ServiceAccountLists => _counters.ServiceAccountLists;
 
+    /// <summary>The resourceVersion of every ServiceAccount list request (each chunk), in order; "" when it sent none.</summary>
+    public IReadOnlyList<string> ServiceAccountListVersions => _counters.ServiceAccountListVersions;
+
     /// <summary>ServiceAccount watches (<c>watch=true</c>) opened so far.</summary>
     public int ServiceAccountWatches => _counters.ServiceAccountWatches;
 

@@ -56,6 +56,10 @@ public sealed partial class KubernetesTestServer : IAsyncDisposable
     /// <summary>Watch requests (<c>watch=true</c>) answered 429 while <see cref="Throttle"/> was on.</summary>
     public int ThrottledWatches => _counters.ThrottledWatches;
 
+    /// <summary>The resourceVersion of every pod list so far, in order: "" when the list sent none (the most recent
+    /// state), "0" (any state, from the watch cache), or N (not older than N).</summary>
+    public IReadOnlyList<string> PodListVersions => _counters.PodListVersions;
+
     public int PodWatchCalls => _counters.PodWatches;
 
     public int PodGets => _counters.PodGets;
@@ -218,6 +222,16 @@ public sealed partial class KubernetesTestServer : IAsyncDisposable
 
     /// <summary>Cuts every open watch connection mid-stream.</summary>
     public void DropWatches() => _store.AbortWatches();
+
+    /// <summary>
+    /// The watch cache falls behind: pod lists at resourceVersion "0" answer the pods as they are now, whatever changes
+    /// later (as an API server whose cache lags, or another API server behind the load balancer, would); lists
+    /// without a resourceVersion answer the current state. With <paramref name="frozen"/> it never catches up: a list
+    /// not older than a later resourceVersion is answered 504 "Too large resource version".
+    /// </summary>
+    public void ServeStalePodCache(bool frozen = false) => _store.ServeStalePodCache(frozen);
+
+    public void ServeCurrentPodCache() => _store.ServeCurrentPodCache();
 
     /// <summary>etcd compaction: every resourceVersion issued so far is now too old to watch from.</summary>
     public void ExpireResourceVersions() => _store.ExpireResourceVersions();

@@ -45,8 +45,16 @@ internal static class PodEndpoints
             return;
         }
 
-        counters.PodList(fromCache: query["resourceVersion"] == "0");
-        var (current, items) = store.ListPods(p => (ns is null || p.Metadata.NamespaceProperty == ns) && selector.Matches(p));
+        string? asked = query["resourceVersion"];
+        counters.PodList(asked);
+        _ = WatchRequest.TryParseResourceVersion(asked, out var resourceVersion); // ReadAsync has refused a bad one
+        var (current, items, failure) = store.ListPods(p => (ns is null || p.Metadata.NamespaceProperty == ns) && selector.Matches(p), resourceVersion);
+        if (failure is not null)
+        {
+            await KubeResults.WriteStatusAsync(context, failure);
+            return;
+        }
+
         foreach (var item in items)
         {
             // List items travel without kind/apiVersion (kubernetes/kubernetes#3030).

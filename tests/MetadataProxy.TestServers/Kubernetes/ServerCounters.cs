@@ -8,6 +8,8 @@ internal sealed class ServerCounters
     private readonly List<TokenRequestRecord> _tokenRequests = [];
     private readonly List<Corev1Event> _events = [];
     private readonly List<string> _watchProtocols = [];
+    private readonly List<string> _podListVersions = [];
+    private readonly List<string> _serviceAccountListVersions = [];
     private int _podLists;
     private int _podListsFromCache;
     private int _throttled;
@@ -77,7 +79,26 @@ internal sealed class ServerCounters
 
     public int ServiceAccountPatches => Volatile.Read(ref _serviceAccountPatches);
 
-    public void ServiceAccountList() => Interlocked.Increment(ref _serviceAccountLists);
+    /// <summary>The resourceVersion of every ServiceAccount list request (each chunk), in order; "" for none.</summary>
+    public IReadOnlyList<string> ServiceAccountListVersions
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _serviceAccountListVersions];
+            }
+        }
+    }
+
+    public void ServiceAccountList(string? resourceVersion)
+    {
+        Interlocked.Increment(ref _serviceAccountLists);
+        lock (_gate)
+        {
+            _serviceAccountListVersions.Add(resourceVersion ?? "");
+        }
+    }
 
     public int ServiceAccountWatches => Volatile.Read(ref _serviceAccountWatches);
 
@@ -131,12 +152,30 @@ internal sealed class ServerCounters
         }
     }
 
-    public void PodList(bool fromCache)
+    /// <summary>The resourceVersion of every pod list so far, in order: "" for none (the most recent state), "0" (any
+    /// state: the watch cache), or N (not older than N).</summary>
+    public IReadOnlyList<string> PodListVersions
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _podListVersions];
+            }
+        }
+    }
+
+    public void PodList(string? resourceVersion)
     {
         Interlocked.Increment(ref _podLists);
-        if (fromCache)
+        if (resourceVersion == "0")
         {
             Interlocked.Increment(ref _podListsFromCache);
+        }
+
+        lock (_gate)
+        {
+            _podListVersions.Add(resourceVersion ?? "");
         }
     }
 

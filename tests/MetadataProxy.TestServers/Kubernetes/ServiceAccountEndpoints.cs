@@ -57,7 +57,7 @@ internal static class ServiceAccountEndpoints
 
         // resourceVersion=0 is served from the watch cache, which ignores limit and answers everything at once.
         int? limit = resourceVersion == "0" ? null : int.TryParse(query["limit"], out var l) && l > 0 ? l : null;
-        counters.ServiceAccountList();
+        counters.ServiceAccountList(resourceVersion);
         if (counters.TakeServiceAccountListFailure())
         {
             await KubeResults.WriteStatusAsync(context, KubeStatus.Failure(500, "InternalError", "Internal error occurred: etcdserver: request timed out"));
