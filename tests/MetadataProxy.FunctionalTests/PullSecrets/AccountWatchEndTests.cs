@@ -23,6 +23,7 @@ public sealed class AccountWatchEndTests
         lab.AddAccount(Ns, "first");
         var replica = await lab.StartReplicaAsync("replica-a");
         await lab.SettleAsync();
+        await PullSecretsLab.WaitUntilAsync(() => lab.Kube.OpenWatches == 1); // open before the clock moves, as below
         await lab.AdvanceAsync(TimeSpan.FromSeconds(2)); // the watch has lasted: its end is a normal one
         var before = lab.Time.GetUtcNow();
 
@@ -46,6 +47,7 @@ public sealed class AccountWatchEndTests
         lab.AddAccount(Ns, "plain", optIn: null); // not opted in: the controller writes nothing a later watch would replay
         var replica = await lab.StartReplicaAsync("replica-a");
         await lab.SettleAsync();
+        await PullSecretsLab.WaitUntilAsync(() => lab.Kube.OpenWatches == 1); // open before the clock moves, as below
         await lab.AdvanceAsync(TimeSpan.FromSeconds(2)); // the watch has lasted: its end is a normal one
 
         lab.Kube.AnswerWatchesGone(3);
@@ -142,6 +144,9 @@ public sealed class AccountWatchEndTests
         lab.AddAccount(Ns, "plain", optIn: null); // not opted in: the controller's own writes send the watch nothing
         var replica = await lab.StartReplicaAsync("replica-a");
         await lab.SettleAsync();
+        // The watch must be open at the server before the clock moves: started after it, it would not have lasted the
+        // second (closed_early), and EndWatches ends only open watches (CI, under load: the metric never came).
+        await PullSecretsLab.WaitUntilAsync(() => lab.Kube.OpenWatches == 1);
         await lab.AdvanceAsync(TimeSpan.FromSeconds(1));
         var before = lab.Time.GetUtcNow();
 
