@@ -180,7 +180,7 @@ internal sealed partial class PodInformer(
         }
         catch (Exception e) when (silence.IsSilent && !stoppingToken.IsCancellationRequested)
         {
-            throw new WatchSilentException(_resourceVersion!, silence.Limit, e);
+            throw new WatchSilentException(silence.Limit, e);
         }
         catch (Exception e) when (ExpiredWatch.Is(e) && !stoppingToken.IsCancellationRequested)
         {
@@ -193,7 +193,7 @@ internal sealed partial class PodInformer(
         }
 
         if (silence.IsSilent && !stoppingToken.IsCancellationRequested)
-            throw new WatchSilentException(_resourceVersion!, silence.Limit, null);
+            throw new WatchSilentException(silence.Limit, null);
         if (ExpiredWatch.Is(error))
             return false; // Expired: the history we would resume from is gone.
         if (error is not null)
