@@ -17,13 +17,28 @@ public sealed class PodWatchEndTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>The informer on one pod ("web", 10.0.0.5), its first watch open at the server.</summary>
+    private static async Task<InformerRig> WatchingOnePodAsync()
+    {
+        var rig = await InformerRig.StartServerAsync();
+        try
+        {
+            rig.AddPod("web", "10.0.0.5");
+            await rig.StartInformerAsync();
+            await rig.Kube.WaitForOpenWatchesAsync(n => n == 1, Ct);
+            return rig;
+        }
+        catch
+        {
+            await rig.DisposeAsync();
+            throw;
+        }
+    }
+
     [Fact]
     public async Task WatchRequestAnswered410_RelistsAtOnce_AsAnExpiryNotAFailure()
     {
-        await using var rig = await InformerRig.StartServerAsync();
-        rig.AddPod("web", "10.0.0.5");
-        await rig.StartInformerAsync();
-        await rig.Kube.WaitForOpenWatchesAsync(n => n == 1, Ct);
+        await using var rig = await WatchingOnePodAsync();
         rig.Clock.Advance(TimeSpan.FromSeconds(2)); // the open watch has lasted: its end is a normal one
         var timers = rig.Clock.DueTimes.Count;
 
@@ -44,10 +59,7 @@ public sealed class PodWatchEndTests
     [Fact]
     public async Task WatchAnswered410AgainAfterItsRelist_WaitsTheBackOff_GrowingUntilAnEventIsDelivered()
     {
-        await using var rig = await InformerRig.StartServerAsync();
-        rig.AddPod("web", "10.0.0.5");
-        await rig.StartInformerAsync();
-        await rig.Kube.WaitForOpenWatchesAsync(n => n == 1, Ct);
+        await using var rig = await WatchingOnePodAsync();
         rig.Clock.Advance(TimeSpan.FromSeconds(2)); // the open watch has lasted: its end is a normal one
         var timers = rig.Clock.DueTimes.Count;
 
@@ -152,10 +164,7 @@ public sealed class PodWatchEndTests
     [Fact]
     public async Task WatchThatLastedThenEndedWithNothingDelivered_ResumesAtOnce()
     {
-        await using var rig = await InformerRig.StartServerAsync();
-        rig.AddPod("web", "10.0.0.5");
-        await rig.StartInformerAsync();
-        await rig.Kube.WaitForOpenWatchesAsync(n => n == 1, Ct);
+        await using var rig = await WatchingOnePodAsync();
         var timers = rig.Clock.DueTimes.Count;
 
         rig.Clock.Advance(WatchAttempt.ShortestNormal); // a quiet cluster and no bookmark: the watch just lasts
