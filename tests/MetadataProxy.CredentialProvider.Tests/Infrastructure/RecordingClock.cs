@@ -17,7 +17,10 @@ internal sealed class RecordingClock : FakeTimeProvider
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
+        // Recorded once the timer is on the clock: a test that sees the due time and advances at once must find it
+        // there (recorded first, an advance in between left the timer to start from the new time and never fire).
+        var timer = base.CreateTimer(callback, state, dueTime, period);
         _dueTimes.Enqueue(dueTime);
-        return base.CreateTimer(callback, state, dueTime, period);
+        return timer;
     }
 }

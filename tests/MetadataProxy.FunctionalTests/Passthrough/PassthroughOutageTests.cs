@@ -41,7 +41,10 @@ public sealed class PassthroughOutageTests
         using var client = server.CreateClient(PassthroughLab.AppCaller);
 
         var answer = client.GetWithBodyAsync("/computeMetadata/v1/instance/machine-type");
-        await KubernetesLab.WaitUntilAsync(() => Task.FromResult(clock.DueTimes.Contains(MetadataEndpoint.RequestBudget)));
+        // Forwarded and parked on its budget: the upstream holds the request, and the budget's timer is on the clock.
+        await KubernetesLab.WaitUntilAsync(() => Task.FromResult(
+            upstream.Received.Any(r => r.RawTarget.EndsWith("/instance/machine-type", StringComparison.Ordinal))
+            && clock.DueTimes.Contains(MetadataEndpoint.RequestBudget)));
         clock.Advance(MetadataEndpoint.RequestBudget - TimeSpan.FromMilliseconds(1));
         Assert.False(answer.IsCompleted, "answered before the budget ran out");
         clock.Advance(TimeSpan.FromMilliseconds(1));
