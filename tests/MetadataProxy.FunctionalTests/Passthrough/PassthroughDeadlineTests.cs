@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using MetadataProxy.FunctionalTests.Infrastructure;
 using MetadataProxy.FunctionalTests.Kubernetes;
@@ -10,7 +9,9 @@ namespace MetadataProxy.FunctionalTests.Passthrough;
 /// <summary>
 /// Issue 12: the passthrough's own attempts at the VM's metadata server (the 1 s listing merge, the 2 s loop check) end
 /// on the server's clock, against a VM server that never answers: nothing a millisecond before, the documented answer
-/// at the budget, and no real second waited.
+/// at the budget. No assertion on real time: the budgets are 1 and 2 s, less than a loaded CI machine may take to
+/// start a server (a real-time assertion of the same kind failed in CI at 2.8065 s against 2.8 s); the answer held at
+/// budget − 1 ms and given at the budget is what shows the injected clock ended the wait.
 /// </summary>
 public sealed class PassthroughDeadlineTests
 {
@@ -28,7 +29,6 @@ public sealed class PassthroughDeadlineTests
         using var client = server.CreateClient(PassthroughLab.AppCaller);
         var timers = clock.DueTimes.Count;
         var received = upstream.Received.Count;
-        var watch = Stopwatch.StartNew();
 
         var answer = client.GetWithBodyAsync("/computeMetadata/v1/instance/?recursive=true");
         await KubernetesLab.WaitUntilAsync(() => Task.FromResult(
@@ -37,14 +37,12 @@ public sealed class PassthroughDeadlineTests
         Assert.False(answer.IsCompleted, "answered before the merge timeout ran out");
         clock.Advance(OneTick);
         var (response, body) = await answer;
-        watch.Stop();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var listing = JsonNode.Parse(body)!.AsObject();
         Assert.Equal(Fixture.Zone, (string?)listing["zone"]);
         Assert.False(listing.ContainsKey("machineType"), body);
         Assert.Equal(ComputeMetadataTestServer.ETagOf(body), response.Single("ETag"));
-        Assert.True(watch.Elapsed < UpstreamListings.MergeTimeout, $"answered after {watch.Elapsed} of real time");
         Assert.Contains("metadata_proxy_upstream_requests_total{outcome=\"timeout\"} 1", await PassthroughLab.MetricsAsync(server), StringComparison.Ordinal);
     }
 
@@ -55,7 +53,6 @@ public sealed class PassthroughDeadlineTests
         upstream.Set("instance/machine-type", "e2");
         upstream.Latency = Never;
         var clock = new RecordingClock();
-        var watch = Stopwatch.StartNew();
 
         var starting = PassthroughLab.StartProxyAsync(upstream.BaseAddress.ToString(), time: clock);
         await KubernetesLab.WaitUntilAsync(() => Task.FromResult(
@@ -64,11 +61,9 @@ public sealed class PassthroughDeadlineTests
         Assert.False(starting.IsCompleted, "the start went on before the loop check's attempt ran out");
         clock.Advance(OneTick);
         await using var server = await starting;
-        watch.Stop();
         using var client = server.CreateClient(PassthroughLab.AppCaller);
         var (allowed, message) = await client.GetWithBodyAsync("/computeMetadata/v1/instance/machine-type");
 
-        Assert.True(watch.Elapsed < UpstreamLoopCheck.AttemptTimeout, $"started after {watch.Elapsed} of real time");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, allowed.StatusCode);
         Assert.Contains("The VM metadata server has not answered yet; retry shortly.", message, StringComparison.Ordinal);
         Assert.Equal("1", allowed.Single("Retry-After"));
