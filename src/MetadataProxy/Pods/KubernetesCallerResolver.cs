@@ -128,8 +128,8 @@ internal sealed class KubernetesCallerResolver(
         if (!informer.Current)
         {
             // The watch is down or silent: the pod at this address may be gone and the address reused. Ask the API
-            // server (one LIST per address at a time, reused for a second); if it cannot answer either (an outage,
-            // when no new pod can be bound to this node), pods already known keep resolving.
+            // server (one LIST per address at a time, reused for a second while the index does not change); if it
+            // cannot answer either (an outage, when no new pod can be bound to this node), pods already known keep resolving.
             if (await lister.LiveAtAsync(address, cancellationToken) is { } truth)
                 return (AddressOwners.Decide(truth, index.AwaitingAddress), "verified");
             // Past a long outage the index is too old to vouch for anyone: the address may belong to a new pod.

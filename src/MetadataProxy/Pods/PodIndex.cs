@@ -6,7 +6,7 @@ namespace MetadataProxy.Pods;
 /// <summary>
 /// The pods on this node, by UID, and the live ones by every address in <c>status.podIPs</c>. Readers take an
 /// immutable snapshot and never wait; writers (the informer) replace it. <see cref="NextChange"/> lets a lookup
-/// for an unknown address wait for the pod to appear.
+/// for an unknown address wait for the pod to appear; <see cref="Generation"/> tells whether anything changed since.
 /// </summary>
 internal sealed class PodIndex
 {
@@ -15,6 +15,10 @@ internal sealed class PodIndex
     private TaskCompletionSource _next = NewSource();
 
     public int Count => _snapshot.ByUid.Count;
+
+    /// <summary>Grows by one with every change: an answer taken at one generation is no newer than what the index
+    /// has learned once the generation has moved on.</summary>
+    public long Generation => _snapshot.Generation;
 
     /// <summary>Completes at the next change after it was read.</summary>
     public Task NextChange => Volatile.Read(ref _next).Task;
@@ -55,7 +59,7 @@ internal sealed class PodIndex
         TaskCompletionSource changed;
         lock (_write)
         {
-            _snapshot = Snapshot.Of(change(_snapshot.ByUid));
+            _snapshot = Snapshot.Of(change(_snapshot.ByUid), _snapshot.Generation + 1);
             changed = Interlocked.Exchange(ref _next, NewSource());
         }
 
@@ -68,11 +72,12 @@ internal sealed class PodIndex
         ImmutableDictionary<string, PodRecord> ByUid,
         ImmutableDictionary<IPAddress, ImmutableArray<PodRecord>> LiveByAddress,
         ImmutableHashSet<IPAddress> HostNetworkAddresses,
-        ImmutableArray<PodRecord> AwaitingAddress)
+        ImmutableArray<PodRecord> AwaitingAddress,
+        long Generation)
     {
-        public static readonly Snapshot Empty = Of(ImmutableDictionary.Create<string, PodRecord>(StringComparer.Ordinal));
+        public static readonly Snapshot Empty = Of(ImmutableDictionary.Create<string, PodRecord>(StringComparer.Ordinal), 0);
 
-        public static Snapshot Of(ImmutableDictionary<string, PodRecord> pods)
+        public static Snapshot Of(ImmutableDictionary<string, PodRecord> pods, long generation)
         {
             var live = pods.Values.Where(p => p.IsLive)
                 .SelectMany(p => p.Addresses.Select(a => (Address: a, Pod: p)))
@@ -80,7 +85,7 @@ internal sealed class PodIndex
                 .ToImmutableDictionary(g => g.Key, g => g.Select(x => x.Pod).ToImmutableArray());
             var host = pods.Values.Where(p => p.HostNetwork && !p.Terminating).SelectMany(p => p.Addresses).ToImmutableHashSet();
             var awaiting = pods.Values.Where(p => p.AwaitsAddress).ToImmutableArray();
-            return new Snapshot(pods, live, host, awaiting);
+            return new Snapshot(pods, live, host, awaiting, generation);
         }
     }
 }

@@ -48,6 +48,9 @@ internal sealed class InformerRig : IAsyncDisposable
 
     public PodInformer Informer { get; }
 
+    /// <summary>The live List behind the last <see cref="Resolver"/> made.</summary>
+    public PodLister? Lister { get; private set; }
+
     /// <summary>The silence limit: a timer of this due time is the watch's liveness check, any other a wait between attempts.</summary>
     public TimeSpan SilenceLimit => 2 * Options.WatchBookmarkInterval;
 
@@ -71,7 +74,8 @@ internal sealed class InformerRig : IAsyncDisposable
         var limiter = new KubernetesCallLimiter(identityOptions);
         var accounts = new ServiceAccountCache(Client, limiter, identityOptions, Clock, new MetadataChangeNotifier(), NullLogger<ServiceAccountCache>.Instance);
         var node = new NodeInfo();
-        return new KubernetesCallerResolver(Index, Informer, new PodLister(Client, limiter, kubernetes, Clock), accounts, node,
+        Lister = new PodLister(Client, Index, limiter, kubernetes, Clock);
+        return new KubernetesCallerResolver(Index, Informer, Lister, accounts, node,
             new NodeIdentity(accounts, Microsoft.Extensions.Options.Options.Create(new NodeIdentityOptions()), node, kubernetes),
             identityOptions, kubernetes, Clock, Metrics, new RefusalEvents(new WarningEvents(Client, Metrics, Clock, NullLogger<WarningEvents>.Instance), kubernetes));
     }

@@ -125,6 +125,25 @@ public sealed class PodIndexTests
         Assert.False(index.NextChange.IsCompleted);
     }
 
+    [Fact]
+    public void Generation_MovesWithEveryChange_AddedThenRemovedIncluded_AndNeverWithReads()
+    {
+        // A pod that came and went leaves the index as it was, but not at the same generation: a List answer taken
+        // before it came must not be reused as if nothing had happened (PodLister).
+        var index = new PodIndex();
+        var before = index.Generation;
+        index.Upsert(Pod("a"));
+        index.Remove("a");
+        Assert.Equal(before + 2, index.Generation);
+
+        _ = index.OwnerOf(Ip);
+        _ = index.LiveAt(Ip);
+        Assert.Equal(before + 2, index.Generation);
+
+        index.ReplaceAll([Pod("b")]);
+        Assert.Equal(before + 3, index.Generation);
+    }
+
     private static PodRecord Pod(string uid, string phase = "Running", bool terminating = false, bool hostNetwork = false, string[]? addresses = null) =>
         new(uid, "ns", "pod-" + uid, "ksa", (addresses ?? ["10.4.1.7"]).Select(IPAddress.Parse).ToArray(), phase, hostNetwork, terminating);
 }
