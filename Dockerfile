@@ -7,7 +7,9 @@
 
 ARG DOTNET_VERSION=10.0
 
-# ---- build: runs on the builder's own platform; the apphost and the ReadyToRun code (crossgen2 targets either) differ between target architectures.
+# ---- build: runs on the builder's own platform; the apphost, the runtime and the ReadyToRun code (crossgen2 targets
+# either) differ between target architectures. Self-contained and trimmed (README: Memory): about 20 MiB less resident
+# on every node than the shared framework, for about 0.4 s more CPU at start.
 FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
 ARG TARGETARCH
 WORKDIR /src
@@ -15,10 +17,10 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/MetadataProxy/MetadataProxy.csproj src/MetadataProxy/
 # -a takes Docker's names (amd64, arm64) and means the linux-x64 / linux-arm64 runtime identifiers.
 RUN --mount=type=cache,id=nuget,target=/root/.nuget/packages \
-    dotnet restore src/MetadataProxy --os linux -a "$TARGETARCH"
+    dotnet restore src/MetadataProxy --os linux -a "$TARGETARCH" -p:SelfContained=true -p:PublishTrimmed=true
 COPY src/MetadataProxy/ src/MetadataProxy/
 RUN --mount=type=cache,id=nuget,target=/root/.nuget/packages \
-    dotnet publish src/MetadataProxy -c Release --os linux -a "$TARGETARCH" --self-contained false --no-restore -o /app \
+    dotnet publish src/MetadataProxy -c Release --os linux -a "$TARGETARCH" --self-contained true -p:PublishTrimmed=true --no-restore -o /app \
  && rm -f /app/*.pdb
 # No file capability: the server listens on unprivileged ports (8988, 9988), so the DaemonSet drops every capability
 # and sets allowPrivilegeEscalation: false.
@@ -67,8 +69,9 @@ COPY --chmod=0755 iptables/metadata-proxy-iptables.sh /usr/local/bin/metadata-pr
 ENTRYPOINT ["metadata-proxy-iptables"]
 CMD ["help"]
 
-# ---- server (default): framework-dependent on the chiseled ASP.NET Core runtime (no shell, no package manager).
-FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}-noble-chiseled AS server
+# ---- server (default): the self-contained server on the chiseled runtime dependencies (no shell, no package manager,
+# no shared framework: the server carries its own, trimmed).
+FROM mcr.microsoft.com/dotnet/runtime-deps:${DOTNET_VERSION}-noble-chiseled AS server
 WORKDIR /app
 COPY --from=build /app ./
 # The kubelet credential provider and Docker credential helper; the DaemonSet's install-credential-provider init

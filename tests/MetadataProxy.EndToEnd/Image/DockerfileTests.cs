@@ -26,19 +26,22 @@ public sealed partial class DockerfileTests
         var server = Stage("server");
 
         Assert.EndsWith(server, Dockerfile.Value, StringComparison.Ordinal);
-        Assert.Contains("FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}-noble-chiseled AS server", server, StringComparison.Ordinal);
+        // Runtime dependencies only: the server is published self-contained (the build stage), so it brings its runtime.
+        Assert.Contains("FROM mcr.microsoft.com/dotnet/runtime-deps:${DOTNET_VERSION}-noble-chiseled AS server", server, StringComparison.Ordinal);
         // $APP_UID is 1654 in every .NET 8+ image; the DaemonSet's runAsUser says the same.
         Assert.Contains("USER $APP_UID", server, StringComparison.Ordinal);
         Assert.Contains("ENTRYPOINT [\"/app/MetadataProxy\"]", server, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void BuildStage_Always_PublishesPerTargetArchitectureWithoutAFileCapability()
+    public void BuildStage_Always_PublishesSelfContainedAndTrimmedPerTargetArchitectureWithoutAFileCapability()
     {
         var build = Stage("build");
 
         Assert.StartsWith("FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:", build, StringComparison.Ordinal);
-        Assert.Contains("dotnet publish src/MetadataProxy -c Release --os linux -a \"$TARGETARCH\" --self-contained false", build, StringComparison.Ordinal);
+        // Restored as it is published: trimming brings the ILLink package, self-contained the runtime pack.
+        Assert.Contains("dotnet restore src/MetadataProxy --os linux -a \"$TARGETARCH\" -p:SelfContained=true -p:PublishTrimmed=true", build, StringComparison.Ordinal);
+        Assert.Contains("dotnet publish src/MetadataProxy -c Release --os linux -a \"$TARGETARCH\" --self-contained true -p:PublishTrimmed=true --no-restore", build, StringComparison.Ordinal);
         // Unprivileged ports: no file capability, so the DaemonSet can set allowPrivilegeEscalation: false.
         Assert.DoesNotContain("setcap", build, StringComparison.Ordinal);
         Assert.DoesNotContain("libcap2-bin", build, StringComparison.Ordinal);
