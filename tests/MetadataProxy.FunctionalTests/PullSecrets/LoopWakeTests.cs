@@ -32,12 +32,13 @@ public sealed class LoopWakeTests
         Assert.InRange(timer.WakesAt!.Value, resyncAt, resyncAt + TimeSpan.FromMilliseconds(1));
         await lab.AdvanceAsync(resyncAt - TimeSpan.FromSeconds(1) - lab.Time.GetUtcNow()); // stopping at every renewal of the Lease
 
-        // Half a millisecond short of the resync. Moved off the test's thread: a loop that spins inside Advance ends
-        // this test by the timeout (and then with the lab's term) instead of hanging it.
+        // Half a millisecond short of the resync. Moved off the test's thread: a loop that spins inside the clock's
+        // Advance ends this test by the timeout (and then with the lab's term) instead of hanging it.
         sleeps = timer.Sleeps;
-        var advancing = Task.Run(() => lab.Time.Advance(resyncAt - TimeSpan.FromTicks(5_000) - lab.Time.GetUtcNow()), TestContext.Current.CancellationToken);
+        var advancing = Task.Run(() => lab.AdvanceAsync(resyncAt - TimeSpan.FromTicks(5_000) - lab.Time.GetUtcNow()), TestContext.Current.CancellationToken);
         var first = await Task.WhenAny(advancing, Task.Delay(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
         Assert.True(first == advancing, "the clock's advance did not return: the controller's loop went round without waiting");
+        await advancing;
         Assert.Equal(sleeps, timer.Sleeps); // not woken before its time
         Assert.NotNull(timer.WakesAt);
 
