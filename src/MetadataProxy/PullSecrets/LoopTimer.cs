@@ -15,7 +15,7 @@ internal sealed class LoopTimer
     /// <summary>When the sleeping loop wakes; null while it works (or waits for something other than time).</summary>
     public DateTimeOffset? WakesAt => Interlocked.Read(ref _wakeTicks) is >= 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
-    /// <summary>Sleeps for <paramref name="wait"/>, or less when <paramref name="wake"/> completes first (a watch event).</summary>
+    /// <summary>Sleeps for <paramref name="wait"/> (rounded up to a whole millisecond), or less when <paramref name="wake"/> completes first (a watch event).</summary>
     public async Task SleepAsync(TimeSpan wait, TimeProvider time, Task wake, CancellationToken cancellationToken)
     {
         if (wake.IsCompleted)
@@ -38,10 +38,17 @@ internal sealed class LoopTimer
         }
     }
 
+    /// <summary>
+    /// Sleeps for <paramref name="wait"/> rounded up to a whole millisecond. Task.Delay on a TimeProvider arms whole
+    /// milliseconds and drops the rest: a loop woke up to a millisecond before its due time, found it still ahead and
+    /// slept for less than a millisecond, which Task.Delay completes at once; on a clock that stands still (a test's)
+    /// it went round without ever waiting again, on the system clock it spun until the millisecond passed.
+    /// </summary>
     public async Task SleepAsync(TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
     {
-        var wake = time.GetUtcNow() + wait;
-        var sleeping = Task.Delay(wait, time, cancellationToken);
+        var whole = WholeMilliseconds(wait);
+        var wake = time.GetUtcNow() + whole;
+        var sleeping = Task.Delay(whole, time, cancellationToken);
         Interlocked.Increment(ref _sleeps); // before WakesAt: a reader that sees WakesAt sees this sleep counted
         Interlocked.Exchange(ref _wakeTicks, wake.UtcTicks);
         try
@@ -53,4 +60,7 @@ internal sealed class LoopTimer
             Interlocked.Exchange(ref _wakeTicks, -1);
         }
     }
+
+    private static TimeSpan WholeMilliseconds(TimeSpan wait) =>
+        wait <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds((wait.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
 }

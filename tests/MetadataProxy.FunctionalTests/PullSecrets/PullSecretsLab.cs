@@ -100,21 +100,40 @@ internal sealed class PullSecretsLab : IAsyncDisposable
             await SettleAsync();
             // A controller that loses its term stops sleeping on its timer; an elector always sleeps again.
             var timers = Running.SelectMany(r => r.Elector.IsLeader
-                    ? new[] { (Timer: r.Elector.Timer, Active: (Func<bool>)(() => true)), (Timer: r.Controller.Timer, Active: () => r.Elector.IsLeader) }
-                    : [(Timer: r.Elector.Timer, Active: () => true)])
-                .Select(t => (t.Timer, t.Active, Wake: t.Timer.WakesAt, Sleeps: t.Timer.Sleeps)).Where(t => t.Wake is not null).ToList();
-            var next = timers.Min(t => t.Wake!.Value);
+                    ? new[] { (Name: $"{r.Identity}'s elector", Timer: r.Elector.Timer, Active: (Func<bool>)(() => true)), (Name: $"{r.Identity}'s controller", Timer: r.Controller.Timer, Active: () => r.Elector.IsLeader) }
+                    : [(Name: $"{r.Identity}'s elector", Timer: r.Elector.Timer, Active: () => true)])
+                .Select(t => (t.Name, t.Timer, t.Active, Sleep: SleepOf(t.Timer))).Where(t => t.Sleep.WakesAt is not null).ToList();
+            var next = timers.Min(t => t.Sleep.WakesAt!.Value);
             var stop = next < target ? next : target;
             if (stop > Time.GetUtcNow())
                 Time.Advance(stop - Time.GetUtcNow());
             atEveryStop?.Invoke();
-            var woken = timers.Where(t => t.Wake <= stop).ToList();
-            await WaitUntilAsync(() => woken.All(t => t.Timer.Sleeps > t.Sleeps || !t.Active()));
+            var woken = timers.Where(t => t.Sleep.WakesAt <= stop).ToList();
+            await WaitUntilAsync(
+                () => woken.All(t => t.Timer.Sleeps > t.Sleep.Count || !t.Active()),
+                () => $"at {stop:O}, woken and not asleep again: " + string.Join("; ", woken.Where(t => t.Timer.Sleeps <= t.Sleep.Count && t.Active())
+                    .Select(t => $"{t.Name} (sleep {t.Sleep.Count} until {t.Sleep.WakesAt:O}; now sleep {t.Timer.Sleeps}, until {t.Timer.WakesAt:O})")));
             if (stop >= target)
             {
                 await SettleAsync();
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Which sleep a loop is in and when it ends, read together: a loop can wake on a watch event and sleep again at
+    /// any time, and two separate reads could pair one sleep's end with the next one's count; the lab then waited for
+    /// a sleep after one that had not begun to end.
+    /// </summary>
+    private static (long Count, DateTimeOffset? WakesAt) SleepOf(LoopTimer timer)
+    {
+        while (true)
+        {
+            var count = timer.Sleeps;
+            var wakesAt = timer.WakesAt; // this sleep's end, or null: the count moves before a sleep's end is set
+            if (timer.Sleeps == count)
+                return (count, wakesAt);
         }
     }
 
@@ -147,13 +166,16 @@ internal sealed class PullSecretsLab : IAsyncDisposable
     /// <summary>The access token a Secret holds (the same for every host), or null while it holds none.</summary>
     public static string? TokenIn(V1Secret? secret) => secret is null ? null : Auths(secret).Values.Select(a => a.Password).Distinct().SingleOrDefault();
 
-    public static async Task WaitUntilAsync(Func<bool> condition, int seconds = 20)
+    public static Task WaitUntilAsync(Func<bool> condition, int seconds = 20) => WaitUntilAsync(condition, () => "the condition did not hold in time", seconds);
+
+    /// <summary>Waits (in real time) until <paramref name="condition"/> holds; fails saying <paramref name="why"/> otherwise.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, Func<string> why, int seconds = 20)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
-                Assert.Fail("the condition did not hold in time");
+                Assert.Fail(why());
             await Task.Delay(2, TestContext.Current.CancellationToken);
         }
     }
