@@ -1,3 +1,5 @@
+using MetadataProxy.Operations;
+
 namespace MetadataProxy.Metadata;
 
 internal static class ChangeWait
@@ -9,7 +11,7 @@ internal static class ChangeWait
     public static async Task ForAsync(Task change, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken, CancellationToken stopping = default)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
-        var delay = Task.Delay(timeout, time, stop.Token);
+        var delay = ClockDelay.For(timeout, time, stop.Token); // not Task.Delay: callers pass what is left until a deadline
         await Task.WhenAny(change, delay);
         await stop.CancelAsync(); // otherwise a woken waiter leaves a timer running for up to an hour
         cancellationToken.ThrowIfCancellationRequested();

@@ -1,3 +1,5 @@
+using MetadataProxy.Operations;
+
 namespace MetadataProxy.PullSecrets;
 
 /// <summary>
@@ -46,7 +48,7 @@ internal sealed class LoopTimer
     /// </summary>
     public async Task SleepAsync(TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
     {
-        var whole = WholeMilliseconds(wait);
+        var whole = ClockDelay.RoundedUp(wait);
         var wake = time.GetUtcNow() + whole;
         var sleeping = Task.Delay(whole, time, cancellationToken);
         Interlocked.Increment(ref _sleeps); // before WakesAt: a reader that sees WakesAt sees this sleep counted
@@ -60,7 +62,4 @@ internal sealed class LoopTimer
             Interlocked.Exchange(ref _wakeTicks, -1);
         }
     }
-
-    private static TimeSpan WholeMilliseconds(TimeSpan wait) =>
-        wait <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds((wait.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
 }
