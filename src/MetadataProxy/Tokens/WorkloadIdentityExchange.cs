@@ -70,9 +70,15 @@ internal sealed class WorkloadIdentityExchange(
         var underlying = (ServiceCredential)chain.UnderlyingCredential;
         await underlying.RequestAccessTokenAsync(cancellationToken);
         var token = underlying.Token;
-        return token?.AccessToken is { Length: > 0 } value && token.ExpiresInSeconds is { } seconds
-            ? new TokenOutcome.AccessToken(value, new DateTimeOffset(token.IssuedUtc, TimeSpan.Zero).AddSeconds(seconds))
-            : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered without an access token or its lifetime.");
+        if (token?.AccessToken is not { Length: > 0 } value || token.ExpiresInSeconds is not { } seconds)
+            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered without an access token or its lifetime.");
+        var issued = new DateTimeOffset(token.IssuedUtc, TimeSpan.Zero);
+        // Google.Apis.Auth reads STS's JSON leniently: a lone surrogate escape becomes U+FFFD, an expires_in may be any long.
+        if (!BearerText.IsSendable(value))
+            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered with an access token that has characters outside visible ASCII; retry shortly.");
+        return seconds >= 0 && seconds <= (DateTimeOffset.MaxValue - issued).TotalSeconds
+            ? new TokenOutcome.AccessToken(value, issued.AddSeconds(seconds))
+            : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google answered with an expires_in of {seconds} s, which is not a token lifetime; retry shortly.");
     }
 
     /// <summary>An ID token for <paramref name="caller"/>'s Google service account (callers without one are refused before).</summary>

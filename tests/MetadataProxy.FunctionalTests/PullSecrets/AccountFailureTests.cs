@@ -11,6 +11,12 @@ namespace MetadataProxy.FunctionalTests.PullSecrets;
 public sealed class AccountFailureTests
 {
     private const string Ns = "apps";
+    private const string Gsa = "broken@test-project.iam.gserviceaccount.com";
+
+    // IAM answers the impersonation with an access token JSON cannot read as a string (a lone surrogate escape): an
+    // answer of Google's that cannot be used, which is refused and retried like any other, not a failure no one expects.
+    // Only the impersonating account calls IAM; the federated ones ask STS alone.
+    private const string UnreadableIamAnswer = """{"accessToken":"\ud800","expireTime":"2026-12-01T09:00:00Z"}""";
 
     [Fact]
     public async Task AccountThatThrowsUnexpectedly_AccountsBeforeAndAfterItAreServedInTheSamePass_ItIsRetriedAfterItsBackoff()
@@ -61,6 +67,29 @@ public sealed class AccountFailureTests
         Assert.InRange(counted, 5, 6);
         Assert.Equal(counted, failure.Thrown); // one attempt per step, each counted once
         Assert.Equal(1, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secrets{state=\"failing\"}"));
+    }
+
+    [Fact]
+    public async Task IamAnswerItCannotRead_IsGoogleUnavailable_RetriedWithBackoff_NotUnexpected()
+    {
+        await using var lab = await PullSecretsLab.StartAsync();
+        lab.Google.AllowImpersonation(PullSecretsLab.PrincipalOf(Ns, "b-broken"), Gsa);
+        lab.Google.Iam.FailWith(200, UnreadableIamAnswer);
+        lab.AddAccount(Ns, "a-first");
+        lab.AddAccount(Ns, "b-broken", gsa: Gsa);
+        var replica = await lab.StartReplicaAsync("replica-a");
+        await lab.SettleAsync();
+
+        Assert.NotNull(PullSecretsLab.TokenIn(lab.SecretOf(Ns, "a-first")));
+        Assert.Null(PullSecretsLab.TokenIn(lab.SecretOf(Ns, "b-broken")));
+        Assert.Equal(1, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secret_refresh_total{outcome=\"google_unavailable\"}"));
+        Assert.Equal(0, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secret_refresh_total{outcome=\"unexpected_error\"}"));
+        Assert.Equal(1, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secrets{state=\"failing\"}"));
+
+        lab.Google.Iam.Clear();
+        await lab.AdvanceAsync(TimeSpan.FromSeconds(5)); // the first step of RetryDelay: 2.5–5 s
+        Assert.NotNull(PullSecretsLab.TokenIn(lab.SecretOf(Ns, "b-broken")));
+        Assert.Equal(2, await PullSecretsLab.MetricAsync(replica, "metadata_proxy_pull_secrets{state=\"current\"}"));
     }
 
     [Fact]
