@@ -70,15 +70,9 @@ internal sealed class WorkloadIdentityExchange(
         var underlying = (ServiceCredential)chain.UnderlyingCredential;
         await underlying.RequestAccessTokenAsync(cancellationToken);
         var token = underlying.Token;
-        if (token?.AccessToken is not { Length: > 0 } value || token.ExpiresInSeconds is not { } seconds)
-            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered without an access token or its lifetime.");
-        var issued = new DateTimeOffset(token.IssuedUtc, TimeSpan.Zero);
-        // Google.Apis.Auth reads STS's JSON leniently: a lone surrogate escape becomes U+FFFD, an expires_in may be any long.
-        if (!BearerText.IsSendable(value))
-            return new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered with an access token that has characters outside visible ASCII; retry shortly.");
-        return seconds >= 0 && seconds <= (DateTimeOffset.MaxValue - issued).TotalSeconds
-            ? new TokenOutcome.AccessToken(value, issued.AddSeconds(seconds))
-            : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, $"Google answered with an expires_in of {seconds} s, which is not a token lifetime; retry shortly.");
+        return token?.AccessToken is { Length: > 0 } value && token.ExpiresInSeconds is { } seconds
+            ? new TokenOutcome.AccessToken(value, new DateTimeOffset(token.IssuedUtc, TimeSpan.Zero).AddSeconds(seconds))
+            : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "Google answered without an access token or its lifetime.");
     }
 
     /// <summary>An ID token for <paramref name="caller"/>'s Google service account (callers without one are refused before).</summary>
@@ -140,7 +134,8 @@ internal sealed class WorkloadIdentityExchange(
     // Every call is counted and timed on its way to the one shared handler (the wrapper owns nothing; it is never
     // disposed), and ends at the upstream deadline whoever waits for it (see IamEndpointHttpClientFactory).
     private IamEndpointHttpClientFactory HttpClients() =>
-        new(options.Value.IamCredentialsEndpoint, new UpstreamMetricsHandler(metrics, time) { InnerHandler = _http }, tokenOptions.Value.UpstreamDeadline, time);
+        new(options.Value.IamCredentialsEndpoint, new UpstreamMetricsHandler(metrics, time) { InnerHandler = _http }, tokenOptions.Value.UpstreamDeadline, time,
+            options.Value.StsEndpoint);
 
     /// <summary>One entry per service account (by UID: a re-created account starts afresh) and quota project.</summary>
     private AccountCredentials CredentialsOf(CallerIdentity caller) =>

@@ -105,33 +105,46 @@ public sealed class IamAnswerTests(ManyKeysLab fixture) : IClassFixture<ManyKeys
     }
 
     [Theory]
-    [InlineData("""{"access_token":"\ud800","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":3600}""",
-        "Google answered with an access token that has characters outside visible ASCII; retry shortly.")]
-    [InlineData("""{"access_token":"ya29.sts","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":99999999999999}""",
-        "Google answered with an expires_in of 99999999999999 s, which is not a token lifetime; retry shortly.")]
-    [InlineData("""{"access_token":"ya29.sts","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":-5}""",
-        "Google answered with an expires_in of -5 s, which is not a token lifetime; retry shortly.")]
-    public async Task FederatedToken_StsAnswerItCannotUse_Is503WithTheReason(string answer, string reason)
+    [InlineData(1, false, """{"access_token":"\ud800",{{Sts}}"expires_in":3600}""", "access_token is not valid text (a lone surrogate escape)")]
+    [InlineData(2, true, """{"access_token":"\ud800",{{Sts}}"expires_in":3600}""", "access_token is not valid text (a lone surrogate escape)")]
+    [InlineData(3, false, """{"access_token":"ya29.\u00e9",{{Sts}}"expires_in":3600}""", "access_token has characters outside visible ASCII")]
+    [InlineData(4, true, """{"access_token":42,{{Sts}}"expires_in":3600}""", "access_token is not a string")]
+    [InlineData(5, false, """{"access_token":"ya29.sts",{{Sts}}"expires_in":99999999999999}""", "expires_in 99999999999999 is not a token lifetime")]
+    [InlineData(6, true, """{"access_token":"ya29.sts",{{Sts}}"expires_in":99999999999999}""", "expires_in 99999999999999 is not a token lifetime")]
+    [InlineData(7, true, """{"access_token":"ya29.sts",{{Sts}}"expires_in":"99999999999999"}""", "expires_in \"99999999999999\" is not a token lifetime")]
+    [InlineData(8, true, """{"access_token":"ya29.sts",{{Sts}}"expires_in":-5}""", "expires_in -5 is not a token lifetime")]
+    [InlineData(9, false, """{"access_token":"ya29.sts",{{Sts}}"expires_in":3600.5}""", "expires_in 3600.5 is not a token lifetime")]
+    public async Task StsAnswerItCannotUse_Is503WithTheReason_AndNothingOfItIsKept(int row, bool impersonating, string template, string reason)
     {
-        const string Ip = "127.0.0.181";
-        if (Lab.Kube.GetPod(Ns, "federated-1") is null)
-            Lab.AddPod(Ns, "federated-1", Ip, "federated");
-        await KubernetesLab.WaitUntilAsync(async () => (await Lab.Client(Ip).GetAsync($"{Sa}/email", flavor: true)).StatusCode == HttpStatusCode.OK);
+        var answer = template.Replace("{{Sts}}", "\"issued_token_type\":\"urn:ietf:params:oauth:token-type:access_token\",\"token_type\":\"Bearer\",", StringComparison.Ordinal);
+        var ip = $"127.0.0.{190 + row}";
+        var ksa = $"sts-{row}";
+        var gsa = impersonating ? $"sts-{row}@test-project.iam.gserviceaccount.com" : null;
+        if (gsa is not null)
+            Lab.Google.AllowImpersonation(KubernetesLab.PrincipalOf(Ns, ksa), gsa);
         var before = await Lab.MetricAsync(Unavailable);
-        Lab.Google.Sts.FailWith(200, answer);
+        Lab.Google.Sts.FailWith(200, answer); // before the pod: its prefetch meets it too, so nothing was exchanged before
         try
         {
-            var (response, body) = await Lab.Client(Ip).GetWithBodyAsync($"{Sa}/token?scopes=https://www.googleapis.com/auth/unreadable-sts-{Key(answer)}");
+            Lab.AddPod(Ns, $"{ksa}-1", ip, ksa, gsa: gsa);
+            await KubernetesLab.WaitUntilAsync(async () => (await Lab.Client(ip).GetAsync($"{Sa}/email", flavor: true)).StatusCode == HttpStatusCode.OK);
+            var (response, body) = await Lab.Client(ip).GetWithBodyAsync($"{Sa}/token?scopes=https://www.googleapis.com/auth/unreadable-sts");
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            Assert.Equal(WebUtility.HtmlEncode(reason) + "\n", body);
+            Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+            Assert.Equal(WebUtility.HtmlEncode($"Google failed the token request: invalid_response: STS answered with an unreadable token: {reason}") + "\n", body);
+            Assert.True(await Lab.MetricAsync(Unavailable) > before);
         }
         finally
         {
             Lab.Google.Sts.Clear();
         }
 
-        Assert.Equal(before + 1, await Lab.MetricAsync(Unavailable));
+        // Nothing of the answer was kept: with STS well again the account's next token comes (an impersonating account's
+        // federated credential once kept an expires_in no date can hold and threw on every use after).
+        var (recovered, token) = await Lab.Client(ip).GetWithBodyAsync($"{Sa}/token?scopes=https://www.googleapis.com/auth/unreadable-sts-after");
+        Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
+        Assert.Contains("\"access_token\":\"ya29.", token, StringComparison.Ordinal);
     }
 
     private async Task PodAsync()
