@@ -31,8 +31,13 @@ catch (Exception e) when (ListenFailure.Describe(e) is { } line)
 
 internal partial class Program
 {
-    /// <summary>The server, request stage by request stage. Tests build the same app with their own configuration.</summary>
-    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, TimeProvider? time = null)
+    /// <summary>
+    /// The server, request stage by request stage. Tests build the same app with their own configuration, clock, and
+    /// (<paramref name="replace"/>, registered last so it is what is resolved) a service of their own where no
+    /// configuration can provoke what they test.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<IConfigurationBuilder>? configure = null, TimeProvider? time = null,
+        Action<IServiceCollection>? replace = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder.Configuration);
@@ -41,7 +46,7 @@ internal partial class Program
         builder.AddOperations(mode);
         builder.AddMetadataHosting(mode);
         if (mode == ProxyMode.PullSecrets)
-            return BuildPullSecrets(builder, time);
+            return BuildPullSecrets(builder, time, replace);
         builder.AddMetadata();
         builder.AddUpstream();
         if (mode == ProxyMode.Kubernetes)
@@ -56,6 +61,7 @@ internal partial class Program
 
         if (time is not null)
             builder.Services.AddSingleton(time); // a test's clock: the last registration is the one resolved
+        replace?.Invoke(builder.Services);
         var app = builder.Build();
         StartupPhase.Reached(app.Logger, "host built");
         app.Services.GetRequiredService<IStartupValidator>().Validate(); // every problem at once, before anything runs
@@ -69,11 +75,12 @@ internal partial class Program
     }
 
     /// <summary>The pull-secret controller: operations endpoints only.</summary>
-    private static WebApplication BuildPullSecrets(WebApplicationBuilder builder, TimeProvider? time)
+    private static WebApplication BuildPullSecrets(WebApplicationBuilder builder, TimeProvider? time, Action<IServiceCollection>? replace)
     {
         builder.AddPullSecrets();
         if (time is not null)
             builder.Services.AddSingleton(time);
+        replace?.Invoke(builder.Services);
         var app = builder.Build();
         app.Services.GetRequiredService<IStartupValidator>().Validate();
         app.MapOperations();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -39,12 +38,7 @@ internal sealed class IamCredentialsClient(ConfigurableHttpClient http)
             writer.WriteEndArray();
             writer.WriteString("lifetime", Lifetime);
         }, cancellationToken);
-        var root = body.RootElement;
-        return Text(root, "accessToken") is { Length: > 0 } token
-               && Text(root, "expireTime") is { } expireTime
-               && DateTimeOffset.TryParse(expireTime, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expiresAt)
-            ? new TokenOutcome.AccessToken(token, expiresAt)
-            : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "IAM Credentials answered without an access token or its expireTime.");
+        return IamAnswer.AccessToken(body.RootElement);
     }
 
     public async Task<TokenOutcome> GenerateIdTokenAsync(string serviceAccount, string audience, CancellationToken cancellationToken)
@@ -56,9 +50,7 @@ internal sealed class IamCredentialsClient(ConfigurableHttpClient http)
             writer.WriteString("audience", audience);
             writer.WriteBoolean("includeEmail", true);
         }, cancellationToken);
-        return Text(body.RootElement, "token") is { Length: > 0 } jwt && JwtExpiry.Read(jwt) is { } expiresAt
-            ? new TokenOutcome.IdToken(jwt, expiresAt)
-            : new TokenOutcome.Refused(TokenRefusal.UpstreamUnavailable, "IAM Credentials answered without an ID token or with one that has no expiry.");
+        return IamAnswer.IdToken(body.RootElement);
     }
 
     /// <summary>POSTs the JSON body; a non-2xx answer throws <see cref="IamCredentialsException"/> with Google's own message.</summary>
@@ -103,10 +95,11 @@ internal sealed class IamCredentialsClient(ConfigurableHttpClient http)
         try
         {
             using var document = JsonDocument.Parse(content);
+            // A part that cannot be read is left out; with neither, the status line speaks (the status decides the refusal).
             return document.RootElement.ValueKind == JsonValueKind.Object
                    && document.RootElement.TryGetProperty("error", out var error)
-                   && error.ValueKind == JsonValueKind.Object
-                ? string.Join(": ", new[] { Text(error, "status"), Text(error, "message") }.Where(s => !string.IsNullOrEmpty(s)))
+                   && string.Join(": ", new[] { IamAnswer.Text(error, "status"), IamAnswer.Text(error, "message") }.OfType<string>()) is { Length: > 0 } text
+                ? text
                 : null;
         }
         catch (JsonException)
@@ -114,9 +107,4 @@ internal sealed class IamCredentialsClient(ConfigurableHttpClient http)
             return content.Length == 0 ? null : Encoding.UTF8.GetString(content, 0, Math.Min(content.Length, 200));
         }
     }
-
-    private static string? Text(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
 }

@@ -7,9 +7,11 @@ namespace MetadataProxy.Tokens;
 /// given a shared handler, each of them borrows it, so all accounts share one connection pool. Google.Apis.Auth
 /// derives the IAM Credentials host from the universe domain; those calls go to
 /// <c>WorkloadIdentity:IamCredentialsEndpoint</c> instead (a private endpoint, or a test server), and nothing else.
-/// Given a <paramref name="callDeadline"/>, no single call outlives it (see <see cref="Deadline"/>).
+/// Given a <paramref name="callDeadline"/>, no single call outlives it (see <see cref="Deadline"/>); given
+/// <paramref name="stsEndpoint"/>, STS's answers are checked before the library keeps them (<see cref="StsAnswerCheck"/>).
 /// </summary>
-internal sealed class IamEndpointHttpClientFactory(Uri iamCredentialsEndpoint, HttpMessageHandler? shared = null, TimeSpan? callDeadline = null, TimeProvider? time = null)
+internal sealed class IamEndpointHttpClientFactory(
+    Uri iamCredentialsEndpoint, HttpMessageHandler? shared = null, TimeSpan? callDeadline = null, TimeProvider? time = null, Uri? stsEndpoint = null)
     : HttpClientFactory
 {
     public const string GoogleHost = "iamcredentials.googleapis.com";
@@ -17,6 +19,8 @@ internal sealed class IamEndpointHttpClientFactory(Uri iamCredentialsEndpoint, H
     protected override HttpMessageHandler CreateHandler(CreateHttpClientArgs args)
     {
         var inner = shared is null ? base.CreateHandler(args) : new Borrowed(shared);
+        if (stsEndpoint is not null)
+            inner = new StsAnswerCheck(stsEndpoint, time ?? TimeProvider.System) { InnerHandler = inner };
         if (callDeadline is { } deadline)
             inner = new Deadline(deadline, time ?? TimeProvider.System) { InnerHandler = inner };
         return new RewriteHandler(iamCredentialsEndpoint) { InnerHandler = inner };

@@ -134,7 +134,8 @@ internal sealed class WorkloadIdentityExchange(
     // Every call is counted and timed on its way to the one shared handler (the wrapper owns nothing; it is never
     // disposed), and ends at the upstream deadline whoever waits for it (see IamEndpointHttpClientFactory).
     private IamEndpointHttpClientFactory HttpClients() =>
-        new(options.Value.IamCredentialsEndpoint, new UpstreamMetricsHandler(metrics, time) { InnerHandler = _http }, tokenOptions.Value.UpstreamDeadline, time);
+        new(options.Value.IamCredentialsEndpoint, new UpstreamMetricsHandler(metrics, time) { InnerHandler = _http }, tokenOptions.Value.UpstreamDeadline, time,
+            options.Value.StsEndpoint);
 
     /// <summary>One entry per service account (by UID: a re-created account starts afresh) and quota project.</summary>
     private AccountCredentials CredentialsOf(CallerIdentity caller) =>

@@ -59,8 +59,11 @@ internal sealed class PullSecretsLab : IAsyncDisposable
     public static string PrincipalOf(string ns, string ksa) =>
         GoogleTestServer.PrincipalFor(ProjectNumber, PoolId, $"system:serviceaccount:{ns}:{ksa}");
 
-    /// <summary>A replica of the controller, started; it is the leader when it is the first to run.</summary>
-    public async Task<Replica> StartReplicaAsync(string identity)
+    /// <summary>
+    /// A replica of the controller, started; it is the leader when it is the first to run. <paramref name="replace"/>
+    /// registers services of the test's own over the server's (see <see cref="Program.Build"/>).
+    /// </summary>
+    public async Task<Replica> StartReplicaAsync(string identity, Action<IServiceCollection>? replace = null)
     {
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -80,7 +83,7 @@ internal sealed class PullSecretsLab : IAsyncDisposable
         };
         foreach (var (key, value) in Settings)
             settings[key] = value;
-        var app = Program.Build([], builder => builder.Add(new TestConfigurationSource(settings)), Time);
+        var app = Program.Build([], builder => builder.Add(new TestConfigurationSource(settings)), Time, replace);
         await app.StartAsync(TestContext.Current.CancellationToken);
         var replica = new Replica(identity, app);
         _replicas.Add(replica);

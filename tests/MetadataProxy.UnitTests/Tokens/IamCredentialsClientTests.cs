@@ -63,9 +63,21 @@ public sealed class IamCredentialsClientTests
         false, "Google failed the token request: <html>upstream connect error</html>")]
     [InlineData(HttpStatusCode.BadGateway, "", false, "Google failed the token request: Bad Gateway")]
     [InlineData(HttpStatusCode.OK, "not json", false, "Google failed the token request: IAM Credentials answered generateAccessToken with a body that is not JSON.")]
-    [InlineData(HttpStatusCode.OK, """{"accessToken":"ya29.a"}""", false, "IAM Credentials answered without an access token or its expireTime.")]
-    [InlineData(HttpStatusCode.OK, """{"accessToken":"","expireTime":"2026-12-01T06:00:00Z"}""", false, "IAM Credentials answered without an access token")]
-    [InlineData(HttpStatusCode.OK, """{"accessToken":"ya29.a","expireTime":"soon"}""", false, "IAM Credentials answered without an access token or its expireTime.")]
+    [InlineData(HttpStatusCode.OK, """{"accessToken":"ya29.a"}""", false, "IAM Credentials answered generateAccessToken with an unreadable answer: expireTime is missing; retry shortly.")]
+    [InlineData(HttpStatusCode.OK, """{"expireTime":"2026-12-01T06:00:00Z"}""", false, "IAM Credentials answered generateAccessToken with an unreadable answer: accessToken is missing; retry shortly.")]
+    [InlineData(HttpStatusCode.OK, """{"accessToken":"","expireTime":"2026-12-01T06:00:00Z"}""", false, "IAM Credentials answered generateAccessToken with an unreadable answer: accessToken is empty; retry shortly.")]
+    [InlineData(HttpStatusCode.OK, """{"accessToken":"ya29.a","expireTime":"soon"}""", false, "IAM Credentials answered generateAccessToken with an unreadable answer: expireTime is not a timestamp; retry shortly.")]
+    [InlineData(HttpStatusCode.OK, """{"accessToken":"\ud800","expireTime":"2026-12-01T06:00:00Z"}""", false,
+        "IAM Credentials answered generateAccessToken with an unreadable answer: accessToken is not valid text (a lone surrogate escape); retry shortly.")]
+    [InlineData(HttpStatusCode.OK, """{"accessToken":"ya29 a","expireTime":"2026-12-01T06:00:00Z"}""", false,
+        "IAM Credentials answered generateAccessToken with an unreadable answer: accessToken has characters outside visible ASCII; retry shortly.")]
+    [InlineData(HttpStatusCode.OK, """{"accessToken":"ya29.a","expireTime":"\udfff"}""", false,
+        "IAM Credentials answered generateAccessToken with an unreadable answer: expireTime is not valid text (a lone surrogate escape); retry shortly.")]
+    [InlineData(HttpStatusCode.OK, """{"accessToken":"ya29.a","expireTime":true}""", false, "IAM Credentials answered generateAccessToken with an unreadable answer: expireTime is not a string; retry shortly.")]
+    [InlineData(HttpStatusCode.OK, "null", false, "IAM Credentials answered generateAccessToken with an unreadable answer: the answer is not a JSON object; retry shortly.")]
+    [InlineData(HttpStatusCode.Forbidden, """{"error":{"code":403,"message":"\ud800","status":"PERMISSION_DENIED"}}""", true, "Google refused the token request: PERMISSION_DENIED")]
+    [InlineData(HttpStatusCode.Forbidden, """{"error":{"code":403,"message":"\ud800","status":7}}""", true, "Google refused the token request: Forbidden")]
+    [InlineData(HttpStatusCode.ServiceUnavailable, """{"error":"\ud800"}""", false, "Google failed the token request: Service Unavailable")]
     public async Task AccessTokenFailures_EndAsRefusalsOfTheirKind(HttpStatusCode status, string answer, bool rejected, string message)
     {
         var outcome = await RunAsync(new Canned(status, answer), c => c.GenerateAccessTokenAsync(Gsa, ["https://www.googleapis.com/auth/cloud-platform"], TestContext.Current.CancellationToken));
@@ -76,16 +88,19 @@ public sealed class IamCredentialsClientTests
     }
 
     [Theory]
-    [InlineData("""{"token":"not-a-jwt"}""")]
-    [InlineData("""{"token":""}""")]
-    [InlineData("""{}""")]
-    public async Task IdTokenWithoutAnExpiry_IsRefusedAsUnavailable(string answer)
+    [InlineData("""{"token":"not-a-jwt"}""", "token is not a JWT with an exp claim")]
+    [InlineData("""{"token":""}""", "token is empty")]
+    [InlineData("""{}""", "token is missing")]
+    [InlineData("""{"token":["a.b.c"]}""", "token is not a string")]
+    [InlineData("""{"token":"\ud800"}""", "token is not valid text (a lone surrogate escape)")]
+    [InlineData("""[{"token":"a.b.c"}]""", "the answer is not a JSON object")]
+    public async Task IdTokenWithoutAnExpiry_IsRefusedAsUnavailable(string answer, string problem)
     {
         var outcome = await RunAsync(new Canned(HttpStatusCode.OK, answer), c => c.GenerateIdTokenAsync(Gsa, "https://x.example", TestContext.Current.CancellationToken));
 
         var refused = Assert.IsType<TokenOutcome.Refused>(outcome);
         Assert.Equal(TokenRefusal.UpstreamUnavailable, refused.Reason);
-        Assert.Contains("without an ID token", refused.Message, StringComparison.Ordinal);
+        Assert.Equal($"IAM Credentials answered generateIdToken with an unreadable answer: {problem}; retry shortly.", refused.Message);
     }
 
     private Task<TokenOutcome> RunAsync(Canned google, Func<IamCredentialsClient, Task<TokenOutcome>> call)
