@@ -2,7 +2,7 @@ namespace MetadataProxy.Kubernetes;
 
 /// <summary>
 /// The random source of the API-server back-offs (<see cref="Backoff"/>: the pod watch's reconnect, the startup taint
-/// remover's retry), injected so tests can fix it.
+/// remover's retry, a failed ServiceAccount read), injected so tests can fix it.
 /// </summary>
 internal sealed class BackoffJitter(Func<double> next)
 {

@@ -79,9 +79,7 @@ internal sealed class TokenCache<TKey>(
         entry.LastFetch = fetch;
         metrics?.TokenCacheMiss(name);
 
-        // A refusal stands until its retry time: a caller that keeps asking does not make Google (or the quota) pay.
-        // A fetch already under way (a prefetch for a new pod, say) is newer news: the caller waits for it instead.
-        if (entry.LastRefusal is { } refusal && now < entry.RefreshAt && !entry.IsFetching)
+        if (StandingRefusal(entry, now) is { } refusal)
             return refusal;
 
         var outcome = await entry.JoinAsync(fetch, policy, time, cancellationToken);
@@ -90,13 +88,20 @@ internal sealed class TokenCache<TKey>(
             : outcome;
     }
 
-    /// <summary>Fetches a token for a key before anyone asks (a pod with a new identity appeared).</summary>
+    /// <summary>
+    /// Fetches a token for a key before anyone asks (a pod with a new identity appeared); a refusal that still stands
+    /// is the answer instead, as for <see cref="GetAsync"/>: every event of a pod (a status, a label) prefetches, and a
+    /// refused account's pods would otherwise cost a TokenRequest and an exchange each time.
+    /// </summary>
     public Task<TokenOutcome> PrefetchAsync(TKey key, Func<CancellationToken, Task<TokenOutcome>> fetch)
     {
         var entry = EntryFor(key);
         entry.LastFetch ??= fetch;
-        return entry.Current is { } current && TokenCachePolicy.IsServable(current, time.GetUtcNow())
-            ? Task.FromResult<TokenOutcome>(current.Token)
+        var now = time.GetUtcNow();
+        if (entry.Current is { } current && TokenCachePolicy.IsServable(current, now))
+            return Task.FromResult<TokenOutcome>(current.Token);
+        return StandingRefusal(entry, now) is { } refusal
+            ? Task.FromResult<TokenOutcome>(refusal)
             : entry.RefreshAsync(fetch, policy, time);
     }
 
@@ -156,6 +161,13 @@ internal sealed class TokenCache<TKey>(
             return evicted;
         }
     }
+
+    /// <summary>
+    /// The key's last refusal while it stands (until its retry time): asking again before then does not make Google
+    /// (or the quota) pay. A fetch already under way (a prefetch for a new pod, say) is newer news: it is joined instead.
+    /// </summary>
+    private static TokenOutcome.Refused? StandingRefusal(TokenCacheEntry entry, DateTimeOffset now) =>
+        entry.LastRefusal is { } refusal && now < entry.RefreshAt && !entry.IsFetching ? refusal : null;
 
     private void Refresh(TokenCacheEntry entry, Func<CancellationToken, Task<TokenOutcome>> fetch)
     {

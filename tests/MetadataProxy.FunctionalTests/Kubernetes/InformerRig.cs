@@ -28,9 +28,10 @@ internal sealed class InformerRig : IAsyncDisposable
     {
         Kube = kube;
         Options = options;
+        Jitter = new BackoffJitter(() => jitter);
         Metrics = new ProxyMetrics(_registry);
         Client = new k8s.Kubernetes(kube.ClientConfiguration());
-        Informer = new PodInformer(Client, Index, Microsoft.Extensions.Options.Options.Create(options), new PodEvents(), new BackoffJitter(() => jitter),
+        Informer = new PodInformer(Client, Index, Microsoft.Extensions.Options.Options.Create(options), new PodEvents(), Jitter,
             Clock, Metrics, NullLogger<PodInformer>.Instance);
     }
 
@@ -50,6 +51,12 @@ internal sealed class InformerRig : IAsyncDisposable
 
     /// <summary>The live List behind the last <see cref="Resolver"/> made.</summary>
     public PodLister? Lister { get; private set; }
+
+    /// <summary>The jitter of every back-off in the rig (the informer's, the ServiceAccount cache's).</summary>
+    public BackoffJitter Jitter { get; }
+
+    /// <summary>The ServiceAccount cache of the last <see cref="Resolver"/> made.</summary>
+    public ServiceAccountCache? Accounts { get; private set; }
 
     /// <summary>The silence limit: a timer of this due time is the watch's liveness check, any other a wait between attempts.</summary>
     public TimeSpan SilenceLimit => 2 * Options.WatchBookmarkInterval;
@@ -72,7 +79,7 @@ internal sealed class InformerRig : IAsyncDisposable
         var kubernetes = Microsoft.Extensions.Options.Options.Create(Options);
         var identityOptions = Microsoft.Extensions.Options.Options.Create(identity);
         var limiter = new KubernetesCallLimiter(identityOptions);
-        var accounts = new ServiceAccountCache(Client, limiter, identityOptions, Clock, new MetadataChangeNotifier(), NullLogger<ServiceAccountCache>.Instance);
+        var accounts = Accounts = new ServiceAccountCache(Client, limiter, identityOptions, Clock, Jitter, new MetadataChangeNotifier(), NullLogger<ServiceAccountCache>.Instance);
         var node = new NodeInfo();
         Lister = new PodLister(Client, Index, limiter, kubernetes, Clock);
         return new KubernetesCallerResolver(Index, Informer, Lister, accounts, node,

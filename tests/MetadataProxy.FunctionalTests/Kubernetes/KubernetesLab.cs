@@ -46,6 +46,9 @@ public sealed class KubernetesLab : IAsyncLifetime
 
     public V1Pod? ServerPod { get; private set; }
 
+    /// <summary>The server's clock (every wait, expiry and retry time); real time when null. The test servers keep real time.</summary>
+    public TimeProvider? Time { get; init; }
+
     /// <summary>Extra settings for a lab of a test class's own.</summary>
     public Dictionary<string, string?> Settings { get; } = new()
     {
@@ -110,7 +113,7 @@ public sealed class KubernetesLab : IAsyncLifetime
 
         foreach (var (key, value) in Settings)
             settings[key] = value;
-        _proxy = await ProxyServer.StartAsync(settings);
+        _proxy = await ProxyServer.StartAsync(settings, Time);
         await WaitUntilAsync(async () =>
         {
             using var admin = new HttpClient { BaseAddress = Proxy.AdminUri };

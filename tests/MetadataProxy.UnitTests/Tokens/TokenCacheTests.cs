@@ -169,6 +169,27 @@ public sealed class TokenCacheTests
     }
 
     [Fact]
+    public async Task PrefetchAsync_AfterARefusal_AnswersItUntilTheRetryTimeWithoutFetching()
+    {
+        var attempts = 0;
+        Func<CancellationToken, Task<TokenOutcome>> refusing = _ =>
+        {
+            Interlocked.Increment(ref attempts);
+            return Task.FromResult<TokenOutcome>(new TokenOutcome.Refused(TokenRefusal.UpstreamRejected, "no binding"));
+        };
+        Assert.IsType<TokenOutcome.Refused>(await _cache.PrefetchAsync("k", refusing));
+
+        // Each pod event prefetches: a refused account's events must not each cost Google a call.
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(TokenRefusal.UpstreamRejected, Assert.IsType<TokenOutcome.Refused>(await _cache.PrefetchAsync("k", refusing)).Reason);
+        Assert.Equal(1, attempts);
+
+        _time.Advance(TokenCachePolicy.RetryAfterFailure * 2);
+        await _cache.PrefetchAsync("k", refusing);
+        Assert.Equal(2, attempts);
+    }
+
+    [Fact]
     public async Task Evict_KeysNoLongerInUse_AreForgotten()
     {
         await _cache.GetAsync("used", Fetch("t1", Hour), CancellationToken.None);
