@@ -6,7 +6,9 @@ namespace MetadataProxy.CredentialProvider.Kubelet;
 
 /// <summary>
 /// The kubelet plugin: a request without a KSA token gets the node identity's token; with one (KEP-4412), the server
-/// exchanges the pulling pod's token for that pod's own Google identity.
+/// exchanges the pulling pod's token for that pod's own Google identity. An image on a registry none of the patterns
+/// covers is refused before any token is asked for, as the Docker helper refuses one: the kubelet's matchImages is
+/// configured elsewhere, and a broad one ("*") must not send Google tokens to any registry.
 /// </summary>
 internal sealed class GetCredentialsCommand(TokenEndpoint nodeSocket, IReadOnlyList<RegistryPattern> patterns)
 {
@@ -21,6 +23,10 @@ internal sealed class GetCredentialsCommand(TokenEndpoint nodeSocket, IReadOnlyL
         var host = ImageReference.RegistryHost(request.Value.Image);
         if (!host.Succeeded)
             return host.Failure;
+        if (!patterns.Any(p => p.MatchesImage(host.Value, ImageReference.PathAfterHost(request.Value.Image))))
+            return Failure.Refused(
+                $"image {request.Value.Image} is on registry {host.Value}, which none of the registry patterns covers ({string.Join(", ", patterns.Select(p => p.Text))}); " +
+                $"no Google token is sent to it. Add it with --registry or {RegistryPatterns.EnvironmentVariable} if it should get one, and keep the kubelet's matchImages to these registries");
 
         var client = new TokenClient(nodeSocket);
         var token = request.Value.ServiceAccountToken is { } serviceAccountToken

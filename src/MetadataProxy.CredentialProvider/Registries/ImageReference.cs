@@ -27,15 +27,24 @@ internal static class ImageReference
         var first = image[..slash];
         if (first.Length == 0)
             return Failure.BadInput("the request's image starts with '/'");
-
-        var isHost = first.Contains('.', StringComparison.Ordinal)
-            || first.Contains(':', StringComparison.Ordinal)
-            || first == "localhost"
-            || first.Any(char.IsUpper);
-        if (!isHost)
+        if (!IsHost(first))
             return Result<string>.Success(DefaultRegistry);
 
         // Docker Hub's legacy name is the same registry.
         return Result<string>.Success(first == "index.docker.io" ? DefaultRegistry : first);
     }
+
+    /// <summary>What follows the registry host, with its leading '/' ("/team/app:1"), as the kubelet compares a
+    /// pattern's path with it; the whole reference for an image on Docker Hub without a registry component.</summary>
+    public static string PathAfterHost(string image)
+    {
+        var slash = image.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && IsHost(image[..slash]) ? image[slash..] : "/" + image;
+    }
+
+    private static bool IsHost(string first) =>
+        first.Contains('.', StringComparison.Ordinal)
+        || first.Contains(':', StringComparison.Ordinal)
+        || first == "localhost"
+        || first.Any(char.IsUpper);
 }

@@ -55,6 +55,13 @@ internal sealed record RegistryPattern(string Text, string[] Labels, string? Por
         return true;
     }
 
+    /// <summary>
+    /// Whether an image is covered: its host[:port] as <see cref="MatchesHost"/>, and its path starting with the
+    /// pattern's path, as the kubelet matches a key to an image (a plain prefix: "/team" also covers "/team-b/app").
+    /// </summary>
+    public bool MatchesImage(string hostAndPort, string pathAfterHost) =>
+        MatchesHost(hostAndPort) && pathAfterHost.StartsWith(Path, StringComparison.Ordinal);
+
     private static bool IsLabelChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '*';
 
     /// <summary>Glob within one label; DNS names compare without regard to case.</summary>

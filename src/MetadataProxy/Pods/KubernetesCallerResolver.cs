@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using MetadataProxy.Identity;
 using MetadataProxy.Kubernetes;
@@ -15,7 +16,7 @@ namespace MetadataProxy.Pods;
 /// its ServiceAccount and annotations. A miss waits for the informer for <c>Identity:LookupWait</c>, then asks the
 /// API server once; nobody found, or more than one, or an address that may be passing to a new pod, is refused.
 /// </summary>
-internal sealed class KubernetesCallerResolver(
+internal sealed partial class KubernetesCallerResolver(
     PodIndex index,
     PodInformer informer,
     PodLister lister,
@@ -26,7 +27,8 @@ internal sealed class KubernetesCallerResolver(
     IOptions<KubernetesOptions> kubernetes,
     TimeProvider time,
     ProxyMetrics metrics,
-    RefusalEvents events) : ICallerResolver
+    RefusalEvents events,
+    ILogger<KubernetesCallerResolver> logger) : ICallerResolver
 {
     public async ValueTask<CallerOutcome> ResolveAsync(IPAddress remoteAddress, CancellationToken cancellationToken)
     {
@@ -58,14 +60,18 @@ internal sealed class KubernetesCallerResolver(
                     $"No live pod on node {kubernetes.Value.NodeName} has IP {address}; if the pod just started, retry shortly.");
             case AddressOwner.Ambiguous ambiguous:
                 metrics.CallerResolved("ambiguous");
-                var message = $"{ambiguous.Pods.Length} live pods on this node claim IP {address} ({string.Join(", ", ambiguous.Pods)}); refusing to guess which one is calling.";
+                // The caller and the Events get counts only: the other claimants may be any namespace's pods. Their
+                // names go to this server's log, for the operator.
+                Log.AmbiguousAddress(logger, address, ambiguous.Pods);
+                var message = $"{ambiguous.Pods.Length} live pods on this node claim IP {address}; refusing to guess which one is calling. MetadataProxy's log on this node names them.";
                 foreach (var pod in ambiguous.Pods)
                     events.Report(pod.Namespace, pod.Name, pod.Uid, "MetadataAmbiguousPodIP", message);
                 return new CallerOutcome.Refused(CallerRefusal.Ambiguous, message);
             case AddressOwner.Contended contended:
                 metrics.CallerResolved("terminating_contended");
+                Log.ContendedAddress(logger, address, contended.Terminating, contended.Waiting);
                 return new CallerOutcome.Refused(CallerRefusal.Ambiguous,
-                    $"Pod {contended.Terminating} at {address} is terminating and {contended.Waiting.Length} pod(s) on this node are waiting for an address ({string.Join(", ", contended.Waiting.Take(3))}); the address may already be theirs, so no identity is served until their addresses are known; retry shortly.");
+                    $"The pod at {address} is terminating and {contended.Waiting.Length} pod(s) on this node are waiting for an address; the address may already be theirs, so no identity is served until their addresses are known; retry shortly. MetadataProxy's log on this node names them.");
             case AddressOwner.One one:
                 metrics.CallerResolved(one.Pod.Terminating && how is "index" or "after_wait" ? "terminating" : how);
                 return await IdentityOfAsync(one.Pod, cancellationToken);
@@ -157,5 +163,14 @@ internal sealed class KubernetesCallerResolver(
         if (outcome is CallerOutcome.Refused { Reason: CallerRefusal.InvalidAnnotation or CallerRefusal.ServiceAccountMissing } refused)
             events.Report(pod.Namespace, pod.Name, pod.Uid, refused.Reason == CallerRefusal.InvalidAnnotation ? "MetadataInvalidAnnotation" : "MetadataServiceAccountMissing", refused.Message);
         return outcome;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Live pods claiming {Address}: {Pods}")]
+        public static partial void AmbiguousAddress(ILogger logger, IPAddress address, ImmutableArray<PodRecord> pods);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "{Address} is claimed by terminating pod {Terminating} while pods on this node wait for an address: {Waiting}")]
+        public static partial void ContendedAddress(ILogger logger, IPAddress address, PodRecord terminating, ImmutableArray<PodRecord> waiting);
     }
 }

@@ -75,7 +75,7 @@ public sealed class GetCredentialsTests : IAsyncLifetime
     public async Task GetCredentials_ImageWithPortAndExtraRegistries_KeysTheHostWithPortAndEveryPattern()
     {
         var run = await RunAsync(
-            Requests.Node(image: "localhost:5000/team/app:1"),
+            Requests.Node(image: "eu.example.org:5000/team/app:1"),
             ["--registry", "mirror.example.com", "--registry=*.example.org"],
             new Dictionary<string, string> { ["METADATA_PROXY_REGISTRIES"] = "cache.example.net:8443,mirror.example.com" });
 
@@ -85,7 +85,43 @@ public sealed class GetCredentialsTests : IAsyncLifetime
             Requests.V1,
             "54m59s",
             StandInServer.NodeToken,
-            [.. StrictResponse.KeysFor("localhost:5000"), "mirror.example.com", "*.example.org", "cache.example.net:8443"]);
+            [.. StrictResponse.KeysFor("eu.example.org:5000"), "mirror.example.com", "*.example.org", "cache.example.net:8443"]);
+    }
+
+    [Theory]
+    [InlineData("ghcr.io/org/app:1", "ghcr.io")]
+    [InlineData("localhost:5000/team/app:1", "localhost:5000")]
+    [InlineData("nginx:1.27", "docker.io")]
+    [InlineData("us-docker.pkg.dev.evil.example/p/r/i:1", "us-docker.pkg.dev.evil.example")]
+    [InlineData("registry.example.com/other/app:1", "registry.example.com")] // covered host, path outside the pattern's
+    public async Task GetCredentials_ImageOnARegistryNoPatternCovers_ExitsOneAndAsksForNoToken(string image, string host)
+    {
+        // As a kubelet whose matchImages is broader than the patterns ("*") sends it; with a pod's KSA token too.
+        foreach (var request in new[] { Requests.Node(image: image), Requests.Pod("app@p.iam.gserviceaccount.com", image: image) })
+        {
+            var run = await RunAsync(request, ["--registry", "registry.example.com/team"]);
+
+            Assert.Equal(1, run.ExitCode);
+            Assert.Equal("", run.StandardOutput);
+            Assert.Equal(
+                $"metadata-proxy-credential-provider: image {image} is on registry {host}, which none of the registry patterns covers " +
+                "(*.pkg.dev, gcr.io, *.gcr.io, container.cloud.google.com, registry.example.com/team); no Google token is sent to it. " +
+                "Add it with --registry or METADATA_PROXY_REGISTRIES if it should get one, and keep the kubelet's matchImages to these registries",
+                run.SingleErrorLine());
+            Assert.DoesNotContain(Requests.KsaToken, run.StandardError, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(_server.Requests);
+    }
+
+    [Fact]
+    public async Task GetCredentials_ImageUnderAPatternsPath_IsAnswered()
+    {
+        var run = await RunAsync(Requests.Node(image: "registry.example.com/team/app:1"), ["--registry", "registry.example.com/team"]);
+
+        Assert.Equal(0, run.ExitCode);
+        StrictResponse.Parse(
+            run.StandardOutput, Requests.V1, "54m59s", StandInServer.NodeToken, [.. StrictResponse.KeysFor("registry.example.com"), "registry.example.com/team"]);
     }
 
     [Theory]

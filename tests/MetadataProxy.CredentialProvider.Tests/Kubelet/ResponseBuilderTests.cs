@@ -7,11 +7,11 @@ namespace MetadataProxy.CredentialProvider.Tests.Kubelet;
 public sealed class ResponseBuilderTests
 {
     [Fact]
-    public void Build_ImageOnAnotherRegistry_PutsItsHostFirstThenThePatterns()
+    public void Build_ImageOnAWildcardRegistry_PutsItsHostFirstThenThePatterns()
     {
-        var response = ResponseBuilder.Build(ApiVersions.V1, "localhost:5000", Defaults(), new AccessToken("t", 3600));
+        var response = ResponseBuilder.Build(ApiVersions.V1, "europe-docker.pkg.dev", Defaults(), new AccessToken("t", 3600));
 
-        Assert.Equal(["localhost:5000", "*.pkg.dev", "gcr.io", "*.gcr.io", "container.cloud.google.com"], response.Auth.Keys);
+        Assert.Equal(["europe-docker.pkg.dev", "*.pkg.dev", "gcr.io", "*.gcr.io", "container.cloud.google.com"], response.Auth.Keys);
         Assert.All(response.Auth.Values, auth => Assert.Equal(new AuthConfig("oauth2accesstoken", "t"), auth));
         Assert.Equal("55m0s", response.CacheDuration);
         Assert.Equal("Registry", response.CacheKeyType);

@@ -30,6 +30,15 @@ public sealed class ImageReferenceTests
     }
 
     [Theory]
+    [InlineData("gcr.io/p/i:tag", "/p/i:tag")]
+    [InlineData("registry.example.com:8443/team/app:1.2", "/team/app:1.2")]
+    [InlineData("localhost/x", "/x")]
+    [InlineData("bitnami/redis", "/bitnami/redis")]
+    [InlineData("nginx", "/nginx")]
+    public void PathAfterHost_Reference_IsWhatFollowsTheRegistry(string image, string expected) =>
+        Assert.Equal(expected, ImageReference.PathAfterHost(image));
+
+    [Theory]
     [InlineData("", "empty")]
     [InlineData("   ", "empty")]
     [InlineData("gcr.io/p/i tag", "white space")]

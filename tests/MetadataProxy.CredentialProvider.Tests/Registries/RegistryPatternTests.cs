@@ -32,6 +32,23 @@ public sealed class RegistryPatternTests
     }
 
     [Theory]
+    [InlineData("*.pkg.dev", "us-docker.pkg.dev", "/p/r/i:1", true)]
+    [InlineData("*.pkg.dev", "ghcr.io", "/org/app:1", false)]
+    [InlineData("registry.example.com/team", "registry.example.com", "/team/app:1", true)]
+    [InlineData("registry.example.com/team", "registry.example.com", "/other/app:1", false)]
+    [InlineData("registry.example.com/team", "registry.example.com", "/team-b/app:1", true)] // the kubelet's plain prefix
+    [InlineData("registry.example.com/team", "other.example.com", "/team/app:1", false)]
+    [InlineData("registry.example.com:5000", "registry.example.com:5000", "/app", true)]
+    [InlineData("registry.example.com:5000", "registry.example.com", "/app", false)]
+    public void MatchesImage_Table_NeedsTheHostAndThePathPrefix(string pattern, string host, string path, bool expected)
+    {
+        var parsed = RegistryPattern.Parse(pattern);
+
+        Assert.True(parsed.Succeeded);
+        Assert.Equal(expected, parsed.Value.MatchesImage(host, path));
+    }
+
+    [Theory]
     [InlineData("", "empty")]
     [InlineData("https://gcr.io", "scheme")]
     [InlineData("gcr..io", "invalid host")]

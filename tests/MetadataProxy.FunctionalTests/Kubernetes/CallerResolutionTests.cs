@@ -76,6 +76,30 @@ public sealed class CallerResolutionTests(KubernetesLab lab) : IClassFixture<Kub
     }
 
     [Fact]
+    public async Task TwoRunningPodsWithOneIpInTwoNamespaces_NeitherLearnsTheOthersName()
+    {
+        lab.AddPod("tenant-a", "front-1", "127.0.0.25", "front");
+        var secret = lab.AddPod("tenant-secret", "payroll-7", "127.0.0.25", "payroll");
+        var (response, body) = (default(HttpResponseMessage)!, "");
+        await KubernetesLab.WaitUntilAsync(async () =>
+        {
+            (response, body) = await lab.Client("127.0.0.25").GetWithBodyAsync(Email);
+            return response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains("claim IP", StringComparison.Ordinal);
+        });
+
+        Assert.Contains("2 live pods on this node claim IP 127.0.0.25; refusing to guess which one is calling.", body, StringComparison.Ordinal);
+        // Each pod's Event tells its owner the same count and nothing about the other tenant's pod.
+        await KubernetesLab.WaitUntilAsync(() => Task.FromResult(lab.Kube.EventsCreated.Count(e => e.Reason == "MetadataAmbiguousPodIP" && e.Message.Contains("127.0.0.25", StringComparison.Ordinal)) == 2));
+        var events = lab.Kube.EventsCreated.Where(e => e.Reason == "MetadataAmbiguousPodIP" && e.Message.Contains("127.0.0.25", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["front-1", "payroll-7"], events.Select(e => e.InvolvedObject.Name).Order());
+        foreach (var text in events.Select(e => e.Message).Append(body))
+        {
+            foreach (var secretPart in new[] { "tenant-secret", "payroll", secret.Metadata.Uid, "tenant-a", "front-1" })
+                Assert.DoesNotContain(secretPart, text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task DeletedPod_IsRefusedOnceTheDeleteArrives()
     {
         lab.AddPod("team-b", "gone", "127.0.0.16", "gone");

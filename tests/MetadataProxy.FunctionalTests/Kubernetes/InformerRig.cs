@@ -84,7 +84,8 @@ internal sealed class InformerRig : IAsyncDisposable
         Lister = new PodLister(Client, Index, limiter, kubernetes, Clock);
         return new KubernetesCallerResolver(Index, Informer, Lister, accounts, node,
             new NodeIdentity(accounts, Microsoft.Extensions.Options.Options.Create(new NodeIdentityOptions()), node, kubernetes),
-            identityOptions, kubernetes, Clock, Metrics, new RefusalEvents(new WarningEvents(Client, Metrics, Clock, NullLogger<WarningEvents>.Instance), kubernetes));
+            identityOptions, kubernetes, Clock, Metrics, new RefusalEvents(new WarningEvents(Client, Metrics, Clock, NullLogger<WarningEvents>.Instance), kubernetes),
+            NullLogger<KubernetesCallerResolver>.Instance);
     }
 
     /// <summary>The current value of one series of the informer's metrics (0 when absent), as /metrics would show it.</summary>

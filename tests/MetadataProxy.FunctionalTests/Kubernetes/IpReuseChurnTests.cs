@@ -128,9 +128,10 @@ public sealed class IpReuseChurnTests(ChurnLab fixture) : IClassFixture<ChurnLab
         // gap, the kubelet's steps a few ms apart), the subject of the test: none waits for the server to catch up.
         async Task<(string Name, string Email)> KubeletAsync(string ip, (string Name, string Email) old)
         {
+            await SettledAsync(ip, old);
             lab.Kube.MarkPodTerminating(ns, old.Name);
             var next = Create(ip, running: false); // the ReplicaSet's replacement, bound here, no address yet
-            await ContendedAsync(ip, old.Name);
+            await ContendedAsync(ip);
             await Task.Delay(ShutdownHooks, CancellationToken.None);
             owners[old.Email] = (owners[old.Email].From, clock.Elapsed); // containers stopped, address released
             if (gap > TimeSpan.Zero)
@@ -146,8 +147,9 @@ public sealed class IpReuseChurnTests(ChurnLab fixture) : IClassFixture<ChurnLab
         // The adversarial ordering, one replacement.
         async Task<(string Name, string Email)> AdversarialAsync(string ip, (string Name, string Email) old)
         {
+            await SettledAsync(ip, old);
             var next = Create(ip, running: true); // the new pod's address arrives first
-            await KnownAmbiguousAsync(ip, next.Name);
+            await KnownAmbiguousAsync(ip);
             owners[old.Email] = (owners[old.Email].From, clock.Elapsed);
             if (gap > TimeSpan.Zero)
                 await Task.Delay(gap, CancellationToken.None);
@@ -158,28 +160,34 @@ public sealed class IpReuseChurnTests(ChurnLab fixture) : IClassFixture<ChurnLab
             return next;
         }
 
+        // The refusals name no pod (the caller learns counts only), so the probes below cannot tell this replacement's
+        // refusal from one left over from the previous replacement on the address while the node's watch catches up.
+        // Each replacement therefore starts once the node serves the pod it replaces: from then on an ambiguous or
+        // contended refusal on the address is this replacement's.
+        async Task SettledAsync(string ip, (string Name, string Email) old) => await lab.WaitForEmailAsync(ip, old.Email);
+
         // The node knows of both claims once it says so; from then on it must name neither until the old pod's
         // deletion arrives. (Before, it cannot know: its watch has not applied the new claim.)
-        async Task KnownAmbiguousAsync(string ip, string newName)
+        async Task KnownAmbiguousAsync(string ip)
         {
             using var probe = lab.Client(ip);
             while (true)
             {
                 var (response, body) = await probe.GetWithBodyAsync(Email);
-                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains("claim IP", StringComparison.Ordinal) && body.Contains($"{ns}/{newName} ", StringComparison.Ordinal))
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains($"2 live pods on this node claim IP {ip};", StringComparison.Ordinal))
                     return;
             }
         }
 
         // The node has applied the deletion request once the old pod's own request is refused as contended: its
         // replacement waits for an address (the refusal waits Identity:LookupWait for the index to settle first).
-        async Task ContendedAsync(string ip, string oldName)
+        async Task ContendedAsync(string ip)
         {
             using var probe = lab.Client(ip);
             while (true)
             {
                 var (response, body) = await probe.GetWithBodyAsync(Email);
-                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains($"{ns}/{oldName} ", StringComparison.Ordinal) && body.Contains("waiting for an address", StringComparison.Ordinal))
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && body.Contains($"The pod at {ip} is terminating", StringComparison.Ordinal) && body.Contains("waiting for an address", StringComparison.Ordinal))
                     return;
             }
         }

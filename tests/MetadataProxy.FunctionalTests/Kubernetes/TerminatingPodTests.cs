@@ -76,8 +76,9 @@ public sealed class TerminatingPodTests(KubernetesLab lab) : IClassFixture<Kuber
                 return response.StatusCode != HttpStatusCode.OK;
             });
             Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{response.StatusCode}: {body}");
-            Assert.Contains("term/leaving-1", body, StringComparison.Ordinal);
-            Assert.Contains("waiting for an address (term/arriving-1", body, StringComparison.Ordinal);
+            Assert.Contains("The pod at 127.0.0.92 is terminating and 1 pod(s) on this node are waiting for an address", body, StringComparison.Ordinal);
+            Assert.DoesNotContain("leaving-1", body, StringComparison.Ordinal);
+            Assert.DoesNotContain("arriving-1", body, StringComparison.Ordinal);
             Assert.True(await lab.MetricAsync("metadata_proxy_caller_resolutions_total{outcome=\"terminating_contended\"}") >= 1);
 
             // The waiting pod gets another address: the terminating pod's identity is served again.

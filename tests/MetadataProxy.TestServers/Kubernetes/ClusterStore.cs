@@ -15,6 +15,7 @@ internal sealed partial class ClusterStore
     private readonly WatchHistory<V1Pod> _podHistory = new();
     private readonly WatchHistory<V1ServiceAccount> _accountHistory = new();
     private readonly CountWaiters _watchCountWaiters = new();
+    private WatchCuts _cuts;
 
     public ClusterStore(Func<DateTimeOffset> now)
     {
@@ -85,13 +86,23 @@ internal sealed partial class ClusterStore
         }
     }
 
+    /// <summary>The ends and cuts of open watches so far, for <see cref="StartWatch"/>.</summary>
+    public WatchCuts WatchCuts => Locked(() => _cuts);
+
     /// <summary>Queues what the watch must see first (synthetic ADDED for a watch without a resourceVersion, the
-    /// retained history after it otherwise) and registers it; or returns the 410 Status when that history is gone.</summary>
-    public V1Status? StartWatch<T>(ObjectWatch<T> watch, long? from)
+    /// retained history after it otherwise), registers it and counts it open; or returns the 410 Status when that
+    /// history is gone. A watch ended or cut since <paramref name="seen"/> was taken is ended or cut now.</summary>
+    public V1Status? StartWatch<T>(ObjectWatch<T> watch, long? from, WatchCuts seen)
         where T : class, IKubernetesObject<V1ObjectMeta>, new()
     {
         lock (_gate)
         {
+            if (_cuts.Aborts != seen.Aborts)
+            {
+                watch.Abort();
+                return null;
+            }
+
             var expired = watch switch
             {
                 ObjectWatch<V1Pod> pods => _podHistory.Start(pods, from, _pods.Items),
@@ -100,6 +111,11 @@ internal sealed partial class ClusterStore
             };
             if (expired is null)
             {
+                if (_cuts.Ends != seen.Ends)
+                {
+                    watch.End(); // what it replays is still sent
+                }
+
                 _watchCountWaiters.Notify(OpenWatchCount);
             }
 
@@ -142,11 +158,16 @@ internal sealed partial class ClusterStore
         }
     }
 
+    /// <summary>A bookmark timer exists before its watch is registered; one that fires then sends nothing, so no
+    /// bookmark can overtake what the watch replays.</summary>
     public void SendBookmark(IObjectWatch watch)
     {
         lock (_gate)
         {
-            watch.SendBookmark(_counter.Current);
+            if (AllWatches.Contains(watch))
+            {
+                watch.SendBookmark(_counter.Current);
+            }
         }
     }
 
@@ -158,6 +179,7 @@ internal sealed partial class ClusterStore
     {
         lock (_gate)
         {
+            _cuts = _cuts with { Ends = _cuts.Ends + 1 };
             foreach (var watch in AllWatches)
             {
                 watch.End();
@@ -169,6 +191,7 @@ internal sealed partial class ClusterStore
     {
         lock (_gate)
         {
+            _cuts = _cuts with { Aborts = _cuts.Aborts + 1 };
             _podHistory.AbortAll();
             _accountHistory.AbortAll();
             _watchCountWaiters.Notify(0);

@@ -20,21 +20,10 @@ internal static class WatchStream
         }
 
         var watch = new ObjectWatch<T>(kind, matches, context.Abort);
-        var expired = store.StartWatch(watch, request.From);
-        if (settings.WatchAnswers.EndAtOnce)
-        {
-            watch.End(); // what the watch replays is still sent, then the stream ends
-        }
+        var cuts = store.WatchCuts; // a DropWatches, GoDown or EndWatches from here on reaches this watch too
 
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = KubeResults.JsonContentType;
-        if (expired is not null)
-        {
-            // The watch cache answers a too-old resourceVersion with one ERROR event and ends the stream.
-            await context.Response.WriteAsync(WatchLines.Error(expired), aborted);
-            return;
-        }
-
+        // The timers exist on the server's clock and the headers are out before the watch is registered and counted
+        // open: a test that sees it open and moves a shared fake clock at once moves these timers too.
         var interval = settings.BookmarkInterval;
         using var bookmarks = request.AllowBookmarks
             ? settings.Time.CreateTimer(_ => store.SendBookmark(watch), null, interval, interval)
@@ -42,11 +31,25 @@ internal static class WatchStream
         using var timeout = request.Timeout is { } t
             ? settings.Time.CreateTimer(_ => watch.End(), null, t, Timeout.InfiniteTimeSpan)
             : null;
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = KubeResults.JsonContentType;
         try
         {
             // Headers go out at once, as the API server flushes them before the first event.
             await context.Response.StartAsync(aborted);
             await context.Response.Body.FlushAsync(aborted);
+            if (store.StartWatch(watch, request.From, cuts) is { } expired)
+            {
+                // The watch cache answers a too-old resourceVersion with one ERROR event and ends the stream.
+                await context.Response.WriteAsync(WatchLines.Error(expired), aborted);
+                return;
+            }
+
+            if (settings.WatchAnswers.EndAtOnce)
+            {
+                watch.End(); // what the watch replays is still sent, then the stream ends
+            }
+
             await foreach (var line in watch.Lines.ReadAllAsync(aborted))
             {
                 // A stalled watch keeps its connection open and says nothing, bookmarks included, until released.
