@@ -39,7 +39,7 @@ internal sealed class HardenedServer : IAsyncDisposable
 
     public ProxyServer Server { get; }
 
-    public static async Task<HardenedServer> StartAsync(IDictionary<string, string?>? overrides = null)
+    public static async Task<HardenedServer> StartAsync(IDictionary<string, string?>? overrides = null, TimeProvider? time = null)
     {
         var directory = Directory.CreateTempSubdirectory("metadata-proxy-hardening-").FullName;
         var google = await GoogleTestServer.StartAsync(TestContext.Current.CancellationToken);
@@ -80,7 +80,7 @@ internal sealed class HardenedServer : IAsyncDisposable
         }
         try
         {
-            return new HardenedServer(directory, google, signer, await ProxyServer.StartAsync(settings));
+            return new HardenedServer(directory, google, signer, await ProxyServer.StartAsync(settings, time));
         }
         catch
         {
