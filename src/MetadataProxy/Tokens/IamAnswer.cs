@@ -44,17 +44,8 @@ internal static class IamAnswer
             return "the answer is not a JSON object";
         if (!element.TryGetProperty(name, out var value))
             return $"{name} is missing";
-        if (value.ValueKind != JsonValueKind.String)
-            return $"{name} is not a string";
-        try
-        {
-            text = value.GetString()!;
-        }
-        catch (InvalidOperationException)
-        {
-            return $"{name} is not valid text (a lone surrogate escape)";
-        }
-
+        if (JsonText.Problem(value, name, out text) is { } problem)
+            return problem;
         return text.Length == 0 ? $"{name} is empty" : null;
     }
 

@@ -58,18 +58,8 @@ internal sealed class StsAnswerCheck(Uri stsEndpoint, TimeProvider time) : Deleg
                 return null;
             if (root.TryGetProperty("access_token", out var token))
             {
-                if (token.ValueKind != JsonValueKind.String)
-                    return "access_token is not a string";
-                string text;
-                try
-                {
-                    text = token.GetString()!;
-                }
-                catch (InvalidOperationException)
-                {
-                    return "access_token is not valid text (a lone surrogate escape)";
-                }
-
+                if (JsonText.Problem(token, "access_token", out var text) is { } problem)
+                    return problem;
                 if (text.Length > 0 && !BearerText.IsSendable(text))
                     return "access_token has characters outside visible ASCII";
             }
